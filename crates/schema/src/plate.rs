@@ -40,12 +40,8 @@ pub struct PlateObservation {
 impl PlateObservation {
     /// Whole-read confidence: the weakest character bounds the read.
     pub fn text_confidence(&self) -> f32 {
-        self.char_confidences
-            .iter()
-            .copied()
-            .fold(f32::NAN, f32::min)
-            .max(0.0)
-            .min(1.0)
+        let weakest = self.char_confidences.iter().copied().reduce(f32::min);
+        weakest.map_or(0.0, |c| c.clamp(0.0, 1.0))
     }
 }
 

@@ -1,0 +1,15 @@
+//! Typed configuration: `xl.toml` (store, evidence, cameras) and `pipelines/*.toml` (models,
+//! thresholds, tracking). Unknown keys are errors that name the file and line; see docs/config.md.
+#![forbid(clippy::print_stdout, clippy::print_stderr)]
+
+mod error;
+mod load;
+mod pipeline;
+mod system;
+
+pub use error::ConfigError;
+pub use pipeline::{AnalysisSize, PipelineConfig, PipelineModels, PlateSettings, TrackingSettings};
+pub use system::{
+    CameraConfig, DecodeSetting, EvidenceConfig, RuntimeConfig, StoreConfig, SystemConfig,
+    TransportSetting,
+};

@@ -1,0 +1,163 @@
+//! `pipelines/<name>.toml`: which models run, at what analysis size, with which thresholds.
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::load::{read_toml, resolve};
+use crate::ConfigError;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineConfig {
+    /// Pipeline name recorded in every event's provenance.
+    pub name: String,
+    /// Size frames are decoded and scaled to before detection.
+    pub analysis: AnalysisSize,
+    pub models: PipelineModels,
+    #[serde(default)]
+    pub plate: PlateSettings,
+    #[serde(default)]
+    pub tracking: TrackingSettings,
+    /// sha256 of the file's bytes (filled in by `load`).
+    #[serde(skip)]
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnalysisSize {
+    pub width: u32,
+    pub height: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineModels {
+    /// Plate detector ONNX file, relative to the pipeline file.
+    pub plate_detector: PathBuf,
+    /// Plate recogniser ONNX file.
+    pub plate_recognizer: PathBuf,
+    /// Recogniser alphabet, one symbol per line.
+    pub plate_dictionary: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlateSettings {
+    /// Minimum detector score (0..1).
+    pub detector_score_threshold: f32,
+    /// IoU above which overlapping detections are merged.
+    pub nms_iou: f32,
+    /// Detections narrower than this (analysis pixels) are ignored.
+    pub min_plate_width_px: f32,
+    /// Reads whose weakest character is below this confidence are ignored.
+    pub min_text_confidence: f32,
+}
+
+impl Default for PlateSettings {
+    fn default() -> Self {
+        Self {
+            detector_score_threshold: 0.7,
+            nms_iou: 0.4,
+            min_plate_width_px: 40.0,
+            min_text_confidence: 0.5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrackingSettings {
+    /// Minimum IoU between a track's last box and a detection to associate them.
+    pub iou_threshold: f32,
+    /// A track unseen for this long (seconds) has ended and emits its event.
+    pub max_gap_secs: f32,
+    /// Tracks with fewer reads than this emit nothing (suppresses one-frame misreads).
+    pub min_reads: usize,
+}
+
+impl Default for TrackingSettings {
+    fn default() -> Self {
+        Self {
+            iou_threshold: 0.1,
+            max_gap_secs: 1.5,
+            min_reads: 2,
+        }
+    }
+}
+
+impl PipelineConfig {
+    /// Loads and validates a pipeline file; model paths are resolved against its folder.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let (mut config, text): (PipelineConfig, String) = read_toml(path)?;
+        config.sha256 = hex::encode(Sha256::digest(text.as_bytes()));
+        let m = &mut config.models;
+        m.plate_detector = resolve(path, &m.plate_detector);
+        m.plate_recognizer = resolve(path, &m.plate_recognizer);
+        m.plate_dictionary = resolve(path, &m.plate_dictionary);
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        let invalid = |message: &str| {
+            Err(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                message: message.to_string(),
+            })
+        };
+        let a = self.analysis;
+        if !(64..=3840).contains(&a.width) || !(64..=2160).contains(&a.height) {
+            return invalid("analysis width/height must be within 64x64 .. 3840x2160");
+        }
+        if !a.width.is_multiple_of(2) || !a.height.is_multiple_of(2) {
+            return invalid("analysis width and height must be even");
+        }
+        let unit = |v: f32| (0.0..=1.0).contains(&v);
+        let p = &self.plate;
+        if !unit(p.detector_score_threshold) || !unit(p.nms_iou) || !unit(p.min_text_confidence) {
+            return invalid("plate thresholds must be within 0..1");
+        }
+        let t = &self.tracking;
+        if !unit(t.iou_threshold) || t.max_gap_secs <= 0.0 || t.min_reads == 0 {
+            return invalid("tracking: iou_threshold in 0..1, max_gap_secs > 0, min_reads >= 1");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loads_relative_model_paths_and_hashes_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(
+            &path,
+            "name = \"plates\"\n[analysis]\nwidth = 960\nheight = 540\n[models]\nplate_detector = \"../m/d.onnx\"\nplate_recognizer = \"r.onnx\"\nplate_dictionary = \"d.txt\"\n[tracking]\nmin_reads = 3\n",
+        )
+        .unwrap();
+        let p = PipelineConfig::load(&path).unwrap();
+        assert_eq!(p.models.plate_detector, dir.path().join("../m/d.onnx"));
+        assert_eq!(p.tracking.min_reads, 3);
+        assert_eq!(p.plate.nms_iou, 0.4);
+        assert_eq!(p.sha256.len(), 64);
+    }
+
+    #[test]
+    fn unknown_threshold_key_is_an_error_with_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(
+            &path,
+            "name = \"plates\"\n[analysis]\nwidth = 960\nheight = 540\n[models]\nplate_detector = \"d\"\nplate_recognizer = \"r\"\nplate_dictionary = \"t\"\n[plate]\nscore = 0.5\n",
+        )
+        .unwrap();
+        let msg = PipelineConfig::load(&path).unwrap_err().to_string();
+        assert!(msg.contains("p.toml:10:1"), "{msg}");
+        assert!(msg.contains("unknown field `score`"), "{msg}");
+    }
+}

@@ -1,0 +1,263 @@
+//! `xl.toml`: the deployment's store, evidence root, runtime and cameras.
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::load::{read_toml, resolve};
+use crate::ConfigError;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SystemConfig {
+    /// Where events are stored.
+    #[serde(default)]
+    pub store: StoreConfig,
+    /// Where evidence images are written.
+    #[serde(default)]
+    pub evidence: EvidenceConfig,
+    /// Inference workers and the ONNX Runtime library.
+    #[serde(default)]
+    pub runtime: RuntimeConfig,
+    /// The cameras to analyse.
+    #[serde(default)]
+    pub cameras: Vec<CameraConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `sqlite://PATH` (relative paths are relative to the working directory).
+    pub url: String,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://var/xl.db".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceConfig {
+    /// Folder for evidence JPEGs; relative paths resolve against the working directory.
+    pub root: PathBuf,
+}
+
+impl Default for EvidenceConfig {
+    fn default() -> Self {
+        Self {
+            root: PathBuf::from("var/evidence"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuntimeConfig {
+    /// Path of libonnxruntime.so; default: $ORT_DYLIB_PATH, else .cache/lib/libonnxruntime.so.1.22.1.
+    pub ort_library: Option<PathBuf>,
+    /// Inference worker threads (one ONNX session pair each, 1 intra-op thread); default: one per core.
+    pub workers: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportSetting {
+    /// RTP interleaved on the RTSP TCP connection (works through NAT and firewalls).
+    #[default]
+    Tcp,
+    /// RTP over UDP.
+    Udp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DecodeSetting {
+    /// Decode every frame; analyse `sample_fps` of them.
+    #[default]
+    All,
+    /// Decode keyframes (IDR) only: about 20x cheaper, for low-priority cameras.
+    Keyframes,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CameraConfig {
+    /// Stable camera id used in events, e.g. "cam-0001".
+    pub id: String,
+    /// Human-readable name.
+    #[serde(default)]
+    pub name: String,
+    /// RTSP URL; may carry credentials (never logged).
+    pub url: String,
+    /// Pipeline file, relative to this config file.
+    pub pipeline: PathBuf,
+    pub lat: f64,
+    pub lon: f64,
+    #[serde(default)]
+    pub decode: DecodeSetting,
+    /// Frames analysed per second when decoding all frames (default 5).
+    pub sample_fps: Option<f32>,
+    #[serde(default)]
+    pub transport: TransportSetting,
+}
+
+impl std::fmt::Debug for CameraConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CameraConfig")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("url", &"<redacted>")
+            .field("pipeline", &self.pipeline)
+            .field("lat", &self.lat)
+            .field("lon", &self.lon)
+            .field("decode", &self.decode)
+            .field("sample_fps", &self.sample_fps)
+            .finish()
+    }
+}
+
+pub const DEFAULT_SAMPLE_FPS: f32 = 5.0;
+
+impl CameraConfig {
+    pub fn effective_sample_fps(&self) -> f32 {
+        self.sample_fps.unwrap_or(DEFAULT_SAMPLE_FPS)
+    }
+}
+
+impl SystemConfig {
+    /// Loads and validates `xl.toml`; camera pipeline paths are resolved against its folder.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let (mut config, _): (SystemConfig, _) = read_toml(path)?;
+        for camera in &mut config.cameras {
+            camera.pipeline = resolve(path, &camera.pipeline);
+        }
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Self, ConfigError> {
+        let config: SystemConfig = crate::load::parse_toml(path, text)?;
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        if !self.store.url.starts_with("sqlite:") {
+            return Err(invalid(format!(
+                "store.url {:?}: only sqlite:// URLs are supported by this build",
+                self.store.url
+            )));
+        }
+        if self.runtime.workers == Some(0) {
+            return Err(invalid("runtime.workers must be at least 1".into()));
+        }
+        let mut ids = HashSet::new();
+        for camera in &self.cameras {
+            let id = &camera.id;
+            if id.is_empty()
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            {
+                return Err(invalid(format!(
+                    "camera id {id:?} must be non-empty ASCII letters, digits, '-', '_' or '.'"
+                )));
+            }
+            if !ids.insert(id.as_str()) {
+                return Err(invalid(format!("camera id {id:?} appears twice")));
+            }
+            match url::Url::parse(&camera.url) {
+                Ok(u) if u.scheme() == "rtsp" || u.scheme() == "rtsps" => {}
+                Ok(u) => {
+                    return Err(invalid(format!(
+                        "camera {id}: url scheme {:?} is not rtsp",
+                        u.scheme()
+                    )))
+                }
+                Err(e) => return Err(invalid(format!("camera {id}: url is not a valid URL: {e}"))),
+            }
+            if !(-90.0..=90.0).contains(&camera.lat) || !(-180.0..=180.0).contains(&camera.lon) {
+                return Err(invalid(format!("camera {id}: lat/lon out of range")));
+            }
+            if let Some(fps) = camera.sample_fps {
+                if !(fps > 0.0 && fps <= 120.0) {
+                    return Err(invalid(format!(
+                        "camera {id}: sample_fps {fps} must be in (0, 120]"
+                    )));
+                }
+                if camera.decode == DecodeSetting::Keyframes {
+                    return Err(invalid(format!(
+                        "camera {id}: sample_fps cannot be combined with decode = \"keyframes\""
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[store]
+url = "sqlite://var/xl.db"
+
+[[cameras]]
+id = "cam-1"
+url = "rtsp://admin:secret@127.0.0.1:8554/cam/1"
+pipeline = "pipelines/plates.toml"
+lat = 30.95
+lon = 117.78
+sample_fps = 4
+"#;
+
+    #[test]
+    fn parses_cameras_with_defaults() {
+        let c = SystemConfig::parse(Path::new("xl.toml"), GOOD).unwrap();
+        assert_eq!(c.cameras.len(), 1);
+        assert_eq!(c.cameras[0].effective_sample_fps(), 4.0);
+        assert_eq!(c.cameras[0].transport, TransportSetting::Tcp);
+        assert_eq!(c.evidence.root, PathBuf::from("var/evidence"));
+    }
+
+    #[test]
+    fn unknown_key_names_file_and_line() {
+        let text = GOOD.replace("lat = 30.95", "lat = 30.95\nlatitude = 1");
+        let err = SystemConfig::parse(Path::new("site/xl.toml"), &text).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("site/xl.toml:10:1:"), "{msg}");
+        assert!(msg.contains("latitude"), "{msg}");
+        assert!(!msg.contains('\n'), "one line: {msg}");
+    }
+
+    #[test]
+    fn rejects_duplicate_ids_and_bad_urls_without_leaking_credentials() {
+        let dup = format!("{GOOD}{}", &GOOD[GOOD.find("[[cameras]]").unwrap()..]);
+        let err = SystemConfig::parse(Path::new("xl.toml"), &dup).unwrap_err();
+        assert!(err.to_string().contains("appears twice"));
+        let http = GOOD.replace("rtsp://admin:secret@", "http://admin:secret@");
+        let msg = SystemConfig::parse(Path::new("xl.toml"), &http)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("not rtsp") && !msg.contains("secret"), "{msg}");
+        let c = SystemConfig::parse(Path::new("xl.toml"), GOOD).unwrap();
+        assert!(!format!("{:?}", c).contains("secret"));
+    }
+
+    #[test]
+    fn keyframes_and_sample_fps_conflict() {
+        let text = GOOD.replace("sample_fps = 4", "sample_fps = 4\ndecode = \"keyframes\"");
+        let err = SystemConfig::parse(Path::new("xl.toml"), &text).unwrap_err();
+        assert!(err.to_string().contains("keyframes"));
+    }
+}

@@ -1,0 +1,229 @@
+//! Scoring `plate_read` events against the simulator's ground truth, with the acceptance figures
+//! of the live pipeline: pass recall with the exact text, share of events whose text is in no
+//! pass's truth, and share of passes reported more than once.
+#![forbid(clippy::print_stdout, clippy::print_stderr)]
+
+use chrono::{DateTime, Duration, FixedOffset};
+use serde::Deserialize;
+use xl_schema::plate::plates_match;
+use xl_schema::{Event, EventKind};
+
+/// One vehicle pass as the simulator wrote it (the fields scoring needs).
+#[derive(Debug, Clone, Deserialize)]
+pub struct TruthPass {
+    /// Mount index i of rtsp://.../cam/<i>.
+    pub camera: u32,
+    pub plate: String,
+    pub visible_from: DateTime<FixedOffset>,
+    pub visible_to: DateTime<FixedOffset>,
+}
+
+/// Parses the simulator's JSONL, ignoring blank lines.
+pub fn parse_truth(jsonl: &str) -> Result<Vec<TruthPass>, serde_json::Error> {
+    jsonl
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(serde_json::from_str)
+        .collect()
+}
+
+#[derive(Debug, Clone)]
+pub struct ScoreParams {
+    /// Only passes entirely inside [from, to] are scored (the pipeline's connected window).
+    pub from: DateTime<FixedOffset>,
+    pub to: DateTime<FixedOffset>,
+    /// Events may be stamped this much before a pass starts or after it ends (tracking delay,
+    /// frame timing) and still belong to it.
+    pub slack: Duration,
+    /// Camera id of mount index i.
+    pub camera_id: fn(u32) -> String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Score {
+    pub passes: usize,
+    /// Passes with at least one event of exactly the true text.
+    pub passes_read_exactly: usize,
+    /// Passes with more than one event.
+    pub passes_reported_twice: usize,
+    /// Events inside the window.
+    pub events: usize,
+    /// Events whose text matches no pass's plate at that camera.
+    pub events_with_unknown_text: usize,
+    /// Plates of passes missed, for diagnosis.
+    pub missed: Vec<String>,
+    /// Texts of unknown-text events, for diagnosis.
+    pub unknown_texts: Vec<String>,
+}
+
+impl Score {
+    pub fn recall(&self) -> f64 {
+        ratio(self.passes_read_exactly, self.passes)
+    }
+    pub fn unknown_text_rate(&self) -> f64 {
+        ratio(self.events_with_unknown_text, self.events)
+    }
+    pub fn duplicate_rate(&self) -> f64 {
+        ratio(self.passes_reported_twice, self.passes)
+    }
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+/// Scores `events` against `truth`. Each event is attributed to the pass at its camera that
+/// overlaps it in time (within `slack`) and whose plate is closest to its text.
+pub fn score(truth: &[TruthPass], events: &[Event], p: &ScoreParams) -> Score {
+    let passes: Vec<&TruthPass> = truth
+        .iter()
+        .filter(|t| t.visible_from >= p.from && t.visible_to <= p.to)
+        .collect();
+    let events: Vec<&Event> = events
+        .iter()
+        .filter(|e| e.kind == EventKind::PlateRead && e.ts >= p.from && e.ts <= p.to + p.slack)
+        .collect();
+    let mut per_pass = vec![0usize; passes.len()];
+    let mut exact = vec![false; passes.len()];
+    let mut s = Score {
+        passes: passes.len(),
+        events: events.len(),
+        ..Score::default()
+    };
+    for e in &events {
+        let Some(text) = e.plate.as_ref().map(|pl| pl.text.as_str()) else {
+            continue;
+        };
+        let known = truth
+            .iter()
+            .any(|t| (p.camera_id)(t.camera) == e.camera_id && plates_match(&t.plate, text));
+        if !known {
+            s.events_with_unknown_text += 1;
+            s.unknown_texts.push(format!("{} {}", e.camera_id, text));
+        }
+        let candidate = passes
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| {
+                (p.camera_id)(t.camera) == e.camera_id
+                    && e.ts >= t.visible_from - p.slack
+                    && e.ts <= t.visible_to + p.slack
+            })
+            .max_by_key(|(_, t)| (plates_match(&t.plate, text), common_chars(&t.plate, text)));
+        if let Some((i, t)) = candidate {
+            per_pass[i] += 1;
+            exact[i] |= plates_match(&t.plate, text);
+        }
+    }
+    s.passes_read_exactly = exact.iter().filter(|&&x| x).count();
+    s.passes_reported_twice = per_pass.iter().filter(|&&n| n > 1).count();
+    s.missed = passes
+        .iter()
+        .zip(&exact)
+        .filter(|(_, &x)| !x)
+        .map(|(t, _)| {
+            format!(
+                "cam {} {} {}",
+                t.camera,
+                t.plate,
+                t.visible_from.format("%H:%M:%S")
+            )
+        })
+        .collect();
+    s
+}
+
+fn common_chars(a: &str, b: &str) -> usize {
+    a.chars().zip(b.chars()).filter(|(x, y)| x == y).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use xl_schema::{PlateColor, PlateInfo, Provenance, Quad, Source, SourceKind};
+
+    use super::*;
+
+    fn at(s: i64) -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339("2026-11-29T10:00:00+08:00").unwrap() + Duration::seconds(s)
+    }
+
+    fn pass(camera: u32, plate: &str, from: i64, to: i64) -> TruthPass {
+        TruthPass {
+            camera,
+            plate: plate.into(),
+            visible_from: at(from),
+            visible_to: at(to),
+        }
+    }
+
+    fn event(camera: &str, text: &str, ts: i64) -> Event {
+        Event {
+            id: uuid::Uuid::nil(),
+            kind: EventKind::PlateRead,
+            camera_id: camera.into(),
+            ts: at(ts),
+            plate: Some(PlateInfo {
+                text: text.into(),
+                color: PlateColor::Blue,
+                confidence: 0.9,
+                corners: Quad([[0.0; 2]; 4]),
+            }),
+            vehicle: None,
+            evidence: vec![],
+            provenance: Provenance {
+                pipeline: "p".into(),
+                pipeline_sha256: String::new(),
+                models: BTreeMap::new(),
+                source: Source {
+                    kind: SourceKind::Rtsp,
+                    path: None,
+                    frame: 0,
+                    pts_90k: None,
+                },
+            },
+        }
+    }
+
+    #[test]
+    fn counts_exact_reads_unknown_texts_and_duplicates() {
+        let truth = vec![
+            pass(1, "皖S12345", 10, 14),
+            pass(1, "皖S22222", 20, 24),
+            pass(2, "苏A88888", 10, 14),
+            pass(2, "皖S99999", 100, 104), // outside the window
+        ];
+        let events = vec![
+            event("cam-1", "皖S12345", 13),
+            event("cam-1", "皖S12345", 15), // duplicate of the first pass
+            event("cam-1", "皖S22Z22", 22), // misread: unknown text, pass missed
+            event("cam-2", "苏A88888", 12),
+        ];
+        let params = ScoreParams {
+            from: at(0),
+            to: at(60),
+            slack: Duration::seconds(2),
+            camera_id: |i| format!("cam-{i}"),
+        };
+        let s = score(&truth, &events, &params);
+        assert_eq!(s.passes, 3);
+        assert_eq!(s.passes_read_exactly, 2);
+        assert_eq!(s.passes_reported_twice, 1);
+        assert_eq!(s.events, 4);
+        assert_eq!(s.events_with_unknown_text, 1);
+        assert!((s.recall() - 2.0 / 3.0).abs() < 1e-9);
+        assert_eq!(s.missed.len(), 1);
+    }
+
+    #[test]
+    fn parses_simulator_truth_lines() {
+        let t = parse_truth("{\"camera\":1,\"plate\":\"皖S12345\",\"color\":\"blue\",\"vehicle_class\":\"car\",\"visible_from\":\"2026-11-29T10:00:00+08:00\",\"visible_to\":\"2026-11-29T10:00:04+08:00\"}\n\n").unwrap();
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].plate, "皖S12345");
+    }
+}

@@ -1,0 +1,34 @@
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported store url {0:?}: expected sqlite://PATH")]
+    UnsupportedUrl(String),
+    #[error("cannot open store {url}: {source}")]
+    Open { url: String, source: sqlx::Error },
+    #[error("store migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("store query failed ({context}): {source}")]
+    Query {
+        context: &'static str,
+        source: sqlx::Error,
+    },
+    #[error("stored event {id} is not valid JSON: {source}")]
+    Corrupt {
+        id: String,
+        source: serde_json::Error,
+    },
+    #[error("evidence write to {} failed: {source}", path.display())]
+    Evidence {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("JPEG encoding failed: {0}")]
+    Jpeg(#[from] image::ImageError),
+    #[error("the event writer has shut down")]
+    WriterClosed,
+}
+
+pub(crate) fn query_err(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |source| StoreError::Query { context, source }
+}
