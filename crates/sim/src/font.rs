@@ -1,0 +1,131 @@
+//! The CJK font for plate characters, loaded from the system at runtime, and glyph masks
+//! stretched into the tall narrow cells of the plate typeface.
+use std::path::{Path, PathBuf};
+
+use ab_glyph::{Font, FontVec, PxScale};
+
+use crate::SimError;
+
+const CANDIDATES: &[&str] = &[
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+];
+
+pub struct PlateFont {
+    font: FontVec,
+    /// Identifies the font bytes for the clip cache key.
+    pub fingerprint: String,
+}
+
+/// Coverage mask (0..=255) of one character fitted into a `w` x `h` cell.
+pub struct GlyphMask {
+    pub w: usize,
+    pub h: usize,
+    pub alpha: Vec<u8>,
+}
+
+impl PlateFont {
+    pub fn load() -> Result<PlateFont, SimError> {
+        let path = CANDIDATES
+            .iter()
+            .map(Path::new)
+            .find(|p| p.is_file())
+            .ok_or_else(|| SimError::FontMissing {
+                tried: CANDIDATES.iter().map(PathBuf::from).collect(),
+            })?;
+        Self::load_from(path)
+    }
+
+    pub fn load_from(path: &Path) -> Result<PlateFont, SimError> {
+        let data = std::fs::read(path).map_err(|source| SimError::Io {
+            context: "reading font",
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let fingerprint = format!("{}:{}", path.display(), data.len());
+        let font = FontVec::try_from_vec_and_index(data, 0).map_err(|_| SimError::FontInvalid {
+            path: path.to_path_buf(),
+        })?;
+        Ok(PlateFont { font, fingerprint })
+    }
+
+    /// Unscaled-ish ink size of `c` at a 100 px reference scale.
+    fn ink_size(&self, c: char, scale: PxScale) -> Option<(f32, f32)> {
+        let g = self.font.glyph_id(c).with_scale(scale);
+        let b = self.font.outline_glyph(g)?.px_bounds();
+        Some((b.width(), b.height()))
+    }
+
+    /// Mask of `c` in a `w` x `h` cell. CJK characters fill the cell (plate typefaces stretch
+    /// them tall and narrow); Latin characters share one scale taken from '0', so a '1' stays
+    /// narrow and centred as on a real plate.
+    pub fn glyph(&self, c: char, w: usize, h: usize) -> GlyphMask {
+        let reference = PxScale::from(100.0);
+        let mut alpha = vec![0u8; w * h];
+        let (wf, hf) = (w as f32, h as f32);
+        let scale = if c.is_ascii() {
+            let (zw, zh) = self.ink_size('0', reference).unwrap_or((50.0, 70.0));
+            let mut sx = 100.0 * wf * 0.9 / zw;
+            let sy = 100.0 * hf / zh;
+            if let Some((gw, _)) = self.ink_size(c, reference) {
+                sx = sx.min(100.0 * wf * 0.98 / gw.max(1.0));
+            }
+            PxScale { x: sx, y: sy }
+        } else {
+            let (gw, gh) = self.ink_size(c, reference).unwrap_or((90.0, 90.0));
+            PxScale {
+                x: 100.0 * wf * 0.96 / gw.max(1.0),
+                y: 100.0 * hf * 0.96 / gh.max(1.0),
+            }
+        };
+        let g = self.font.glyph_id(c).with_scale(scale);
+        if let Some(og) = self.font.outline_glyph(g) {
+            let b = og.px_bounds();
+            let ox = ((wf - b.width()) / 2.0).round() as i32;
+            let oy = ((hf - b.height()) / 2.0).round() as i32;
+            og.draw(|x, y, cov| {
+                let (px, py) = (x as i32 + ox, y as i32 + oy);
+                if px >= 0 && py >= 0 && (px as usize) < w && (py as usize) < h {
+                    let a = &mut alpha[py as usize * w + px as usize];
+                    *a = (*a).max((cov.clamp(0.0, 1.0) * 255.0) as u8);
+                }
+            });
+        }
+        // Plate typefaces are bolder than this regular-weight font: thicken strokes by a pixel.
+        let src = alpha.clone();
+        for y in 0..h {
+            for x in 0..w {
+                let mut m = src[y * w + x];
+                for (dx, dy) in [(-1i32, 0i32), (1, 0), (0, -1), (0, 1)] {
+                    let (nx, ny) = (x as i32 + dx, y as i32 + dy);
+                    if nx >= 0 && ny >= 0 && (nx as usize) < w && (ny as usize) < h {
+                        m = m.max(src[ny as usize * w + nx as usize]);
+                    }
+                }
+                alpha[y * w + x] = m;
+            }
+        }
+        GlyphMask { w, h, alpha }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glyphs_fill_their_cells() {
+        let font = PlateFont::load().unwrap();
+        for c in ['皖', '8', 'S'] {
+            let m = font.glyph(c, 45, 90);
+            let ink = m.alpha.iter().filter(|&&a| a > 128).count();
+            assert!(ink > 300, "{c}: only {ink} inked pixels");
+            let rows: Vec<usize> = (0..90)
+                .filter(|y| m.alpha[y * 45..(y + 1) * 45].iter().any(|&a| a > 128))
+                .collect();
+            assert!(rows.len() > 75, "{c} spans only {} rows", rows.len());
+        }
+    }
+}
