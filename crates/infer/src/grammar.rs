@@ -1,0 +1,120 @@
+//! Chinese plate grammar as CTC templates: province, letter, then five alphanumerics (six on
+//! green new-energy plates), the last of a 7-character plate possibly 学/警/挂/港/澳/领/使.
+use xl_schema::plate::PROVINCES;
+
+use crate::alphabet::Alphabet;
+use crate::ctc::{constrained, greedy, CtcProbs, Decoded, Template};
+
+const SPECIAL_LAST: &str = "学警挂港澳领使";
+
+/// The plate templates over one alphabet.
+#[derive(Debug, Clone)]
+pub struct PlateGrammar {
+    templates: Vec<Template>,
+}
+
+impl PlateGrammar {
+    pub fn new(alphabet: &Alphabet) -> Self {
+        let classes = alphabet.len() + 1;
+        let set = |pred: &dyn Fn(char) -> bool| -> Vec<bool> {
+            (0..classes)
+                .map(|l| alphabet.char_of(l).is_some_and(pred))
+                .collect()
+        };
+        let serial =
+            |c: char| (c.is_ascii_uppercase() || c.is_ascii_digit()) && c != 'I' && c != 'O';
+        let province = set(&|c| PROVINCES.contains(c));
+        let letter = set(&|c| c.is_ascii_uppercase());
+        let alnum = set(&serial);
+        let last7 = set(&|c| serial(c) || SPECIAL_LAST.contains(c));
+        let mut seven = vec![province.clone(), letter.clone()];
+        seven.extend(std::iter::repeat_n(alnum.clone(), 4));
+        seven.push(last7);
+        let mut eight = vec![province, letter];
+        eight.extend(std::iter::repeat_n(alnum, 6));
+        Self {
+            templates: vec![Template { allowed: seven }, Template { allowed: eight }],
+        }
+    }
+
+    /// The most probable reading that is a valid plate, or greedy's reading when no template fits
+    /// the frames (then the second value is false).
+    pub fn decode(&self, probs: CtcProbs<'_>) -> (Decoded, bool) {
+        let best = self
+            .templates
+            .iter()
+            .filter_map(|t| constrained(probs, t))
+            .max_by(|a, b| a.path_log_prob.total_cmp(&b.path_log_prob));
+        match best {
+            Some(d) => (d, true),
+            None => (greedy(probs), false),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One frame per character with a blank between; `alt` gives a second class at a frame.
+    fn probs(a: &Alphabet, text: &str, alt: Option<(usize, char, f32)>) -> Vec<f32> {
+        let classes = a.len() + 1;
+        let mut rows = Vec::new();
+        for (i, c) in text.chars().enumerate() {
+            let mut row = vec![0.001f32; classes];
+            let label = a.label_of(c).unwrap();
+            row[label] = 0.9;
+            if let Some((_, other, p)) = alt.filter(|x| x.0 == i) {
+                row[label] = 0.6;
+                row[a.label_of(other).unwrap()] = p;
+            }
+            rows.extend(row);
+            let mut blank = vec![0.001f32; classes];
+            blank[0] = 0.9;
+            rows.extend(blank);
+        }
+        rows
+    }
+
+    #[test]
+    fn misread_letter_position_is_corrected_and_valid_reads_kept() {
+        let a = Alphabet::parse(
+            &"0123456789ABCDEFGHJKLMNPQRSTUVWXYZ京皖学"
+                .chars()
+                .map(|c| format!("{c}\n"))
+                .collect::<String>(),
+        )
+        .unwrap();
+        let g = PlateGrammar::new(&a);
+        let decode = |d: &[f32]| {
+            let (out, valid) = g.decode(CtcProbs {
+                data: d,
+                frames: d.len() / (a.len() + 1),
+                classes: a.len() + 1,
+            });
+            (a.text(&out.labels), valid)
+        };
+        // The second character must be a letter: 8 (0.6) loses to B (0.35).
+        let d = probs(&a, "京812345", Some((1, 'B', 0.35)));
+        assert_eq!(
+            greedy(CtcProbs {
+                data: &d,
+                frames: d.len() / (a.len() + 1),
+                classes: a.len() + 1
+            })
+            .labels
+            .len(),
+            7
+        );
+        assert_eq!(decode(&d), ("京B12345".to_string(), true));
+        // Valid 7- and 8-character plates come back unchanged.
+        assert_eq!(
+            decode(&probs(&a, "皖AD11166", None)),
+            ("皖AD11166".to_string(), true)
+        );
+        assert_eq!(
+            decode(&probs(&a, "京A1234学", None)),
+            ("京A1234学".to_string(), true)
+        );
+    }
+}

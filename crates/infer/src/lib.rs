@@ -1,0 +1,26 @@
+//! ONNX Runtime sessions and the plate models' pre/post-processing.
+//!
+//! Pure steps (priors, box/landmark decoding, NMS, perspective warp, CTC decoding, colour) take
+//! plain slices and are tested without a runtime; [`PlateReader`] wires them to the two models.
+#![forbid(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod alphabet;
+pub mod color;
+pub mod ctc;
+pub mod detector;
+mod error;
+pub mod grammar;
+pub mod image;
+pub mod nms;
+pub mod priors;
+mod reader;
+pub mod recognizer;
+pub mod runtime;
+pub mod warp;
+
+pub use detector::{DetectorConfig, PlateDetection, PlateDetector};
+pub use error::{InferError, Result};
+pub use image::{RgbBuf, RgbView};
+pub use reader::{PlateReader, PlateReaderConfig};
+pub use recognizer::{DecodeMode, PlateRecognizer, PlateText};
+pub use runtime::{load_onnx_runtime, OnnxModel};
