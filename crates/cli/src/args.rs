@@ -1,0 +1,191 @@
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// xueliang: video analytics for traffic and public-security cameras.
+#[derive(Debug, Parser)]
+#[command(name = "xl", version, about, propagate_version = true)]
+pub struct Cli {
+    /// More log output (-v debug, -vv trace); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve simulated RTSP cameras with synthetic road scenes and known plates.
+    Sim(SimArgs),
+    /// Run the pipeline for the cameras in a config file.
+    Run(RunArgs),
+    /// Simulator + pipeline + store on embedded defaults, printing plate reads as they happen.
+    Demo(DemoArgs),
+    /// Re-run a pipeline over image and video files or folders; JSONL events out.
+    Reanalyze(ReanalyzeArgs),
+    /// Search stored events.
+    Events {
+        #[command(subcommand)]
+        command: EventsCommand,
+    },
+    /// Camera state as last reported by the running pipeline.
+    Cameras {
+        #[command(subcommand)]
+        command: CamerasCommand,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CodecArg {
+    H264,
+    H265,
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Number of cameras, served as rtsp://BIND:PORT/cam/1..N.
+    #[arg(long, default_value_t = 4)]
+    pub cameras: usize,
+    #[arg(long, default_value_t = 8554)]
+    pub port: u16,
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: String,
+    /// Scenario seed: the same seed gives the same scenes and plates.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 1280)]
+    pub width: u32,
+    #[arg(long, default_value_t = 720)]
+    pub height: u32,
+    #[arg(long, default_value_t = 25)]
+    pub fps: u32,
+    #[arg(long, value_enum, default_value_t = CodecArg::H264)]
+    pub codec: CodecArg,
+    /// Length of each camera's looping clip in seconds.
+    #[arg(long, default_value_t = 60)]
+    pub clip_secs: u32,
+    /// Ground-truth JSONL (camera, plate, colour, vehicle class, visible interval).
+    #[arg(long)]
+    pub truth: PathBuf,
+    /// Pre-encoded clips are cached here.
+    #[arg(long, default_value = "var/sim-cache")]
+    pub cache_dir: PathBuf,
+    /// Stop after this many seconds (default: until Ctrl-C).
+    #[arg(long)]
+    pub duration: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[arg(long, default_value = "xl.toml")]
+    pub config: PathBuf,
+    /// Inference worker threads (default: runtime.workers, else one per core).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Stop gracefully after this many seconds (default: until Ctrl-C).
+    #[arg(long)]
+    pub duration: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[arg(long, default_value_t = 4)]
+    pub cameras: usize,
+    #[arg(long, default_value_t = 8554)]
+    pub port: u16,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[arg(long, default_value = "pipelines/plates.toml")]
+    pub pipeline: PathBuf,
+    #[arg(long, default_value = "sqlite://var/xl.db")]
+    pub store: String,
+    #[arg(long, default_value = "var/evidence")]
+    pub evidence: PathBuf,
+    #[arg(long, default_value = "var/demo-truth.jsonl")]
+    pub truth: PathBuf,
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Stop gracefully after this many seconds (default: until Ctrl-C).
+    #[arg(long)]
+    pub duration: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReanalyzeArgs {
+    /// Pipeline file, e.g. pipelines/plates.toml.
+    #[arg(long)]
+    pub pipeline: PathBuf,
+    /// Write JSONL events here instead of stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// camera_id written into the events.
+    #[arg(long, default_value = "reanalyze")]
+    pub camera: String,
+    /// Time of each file's first frame (RFC 3339); default: the file's modification time.
+    #[arg(long)]
+    pub start: Option<String>,
+    /// Also write evidence JPEGs under this folder.
+    #[arg(long)]
+    pub evidence: Option<PathBuf>,
+    /// Frames analysed per second of video.
+    #[arg(long, default_value_t = 5.0)]
+    pub sample_fps: f32,
+    /// ONNX Runtime library (default: $ORT_DYLIB_PATH, else .cache/lib/...).
+    #[arg(long)]
+    pub ort_library: Option<PathBuf>,
+    /// Images (jpg, png), videos (mp4, mkv, raw .h264/.h265) or folders of them.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    Jsonl,
+    Table,
+}
+
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// Store URL; default: [store] url of --config.
+    #[arg(long)]
+    pub store: Option<String>,
+    #[arg(long, default_value = "xl.toml")]
+    pub config: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// Events by plate, camera, kind and time range, oldest first.
+    Query {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        plate: Option<String>,
+        #[arg(long)]
+        camera: Option<String>,
+        /// Event kind, e.g. plate_read.
+        #[arg(long)]
+        kind: Option<String>,
+        /// From this time (RFC 3339, inclusive).
+        #[arg(long)]
+        from: Option<String>,
+        /// Until this time (RFC 3339, exclusive).
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CamerasCommand {
+    /// State, last frame, fps, decoded/dropped frames, reconnects and last error per camera.
+    Status {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}

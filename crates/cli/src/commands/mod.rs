@@ -1,0 +1,67 @@
+mod cameras;
+mod demo;
+mod events;
+mod reanalyze;
+mod run;
+mod shutdown;
+mod sim;
+
+use crate::args::{CamerasCommand, Cli, Command, EventsCommand};
+
+pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Sim(a) => sim::run(a),
+        Command::Run(a) => run::run(a),
+        Command::Demo(a) => demo::run(a),
+        Command::Reanalyze(a) => reanalyze::run(a),
+        Command::Events {
+            command:
+                EventsCommand::Query {
+                    store,
+                    plate,
+                    camera,
+                    kind,
+                    from,
+                    to,
+                    limit,
+                    format,
+                },
+        } => events::query(
+            store,
+            events::Filters {
+                plate,
+                camera,
+                kind,
+                from,
+                to,
+                limit,
+            },
+            format,
+        ),
+        Command::Cameras {
+            command: CamerasCommand::Status { store, format },
+        } => cameras::status(store, format),
+    }
+}
+
+/// Store URL from `--store`, else from the config file.
+pub fn store_url(args: &crate::args::StoreArgs) -> anyhow::Result<String> {
+    if let Some(url) = &args.store {
+        return Ok(url.clone());
+    }
+    if args.config.exists() {
+        return Ok(xl_config::SystemConfig::load(&args.config)?.store.url);
+    }
+    Ok(xl_config::StoreConfig::default().url)
+}
+
+pub fn tokio_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
+
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}

@@ -1,0 +1,199 @@
+//! Building events (with evidence) from finished tracks and still-image reads.
+use std::collections::BTreeMap;
+
+use image::RgbImage;
+use sha2::{Digest, Sha256};
+use tracing::warn;
+use uuid::Uuid;
+use xl_schema::{
+    Event, EventKind, Evidence, EvidenceKind, PlateInfo, PlateObservation, Provenance, Quad,
+    Source, VehicleInfo,
+};
+use xl_store::{encode_jpeg, EvidenceStore};
+use xl_track::FinishedTrack;
+
+use crate::{AnalysedFrame, FrameMeta};
+
+/// How event ids are made.
+#[derive(Debug, Clone)]
+pub enum IdMode {
+    /// Fresh UUIDv7 per event (live).
+    Random,
+    /// UUIDv7 whose time is the event time and whose random bits hash the input, so re-running
+    /// the same input gives the same ids (re-analysis).
+    Deterministic,
+}
+
+pub struct EventFactory {
+    pub pipeline: String,
+    pub pipeline_sha256: String,
+    pub models: BTreeMap<String, String>,
+    pub evidence: Option<EvidenceStore>,
+    pub ids: IdMode,
+}
+
+const JPEG_QUALITY: u8 = 85;
+/// Margin around the plate box in the plate-crop evidence, as a share of the box size.
+const CROP_MARGIN: f32 = 0.15;
+
+impl EventFactory {
+    pub fn plate_read(&self, track: &FinishedTrack<AnalysedFrame>) -> Event {
+        let read = &track.best;
+        let id_key = format!("track:{}:{}", read.frame.meta.frame_index, track.track_id);
+        self.build(
+            &read.frame,
+            &read.observation,
+            track.text.clone(),
+            track.confidence,
+            Some(track.track_id),
+            &id_key,
+        )
+    }
+
+    /// One event per plate found in a still image.
+    pub fn still_read(
+        &self,
+        frame: &AnalysedFrame,
+        observation: &PlateObservation,
+        index: usize,
+    ) -> Event {
+        let confidence = observation.text_confidence();
+        self.build(
+            frame,
+            observation,
+            observation.text.clone(),
+            confidence,
+            None,
+            &format!("still:{index}"),
+        )
+    }
+
+    fn build(
+        &self,
+        frame: &AnalysedFrame,
+        observation: &PlateObservation,
+        text: String,
+        confidence: f32,
+        track_id: Option<u64>,
+        id_key: &str,
+    ) -> Event {
+        let meta = &frame.meta;
+        let id = self.event_id(meta, id_key);
+        let (sx, sy) = meta.scale_to_source;
+        let corners = observation.corners.map(|[x, y]| [x * sx, y * sy]);
+        let evidence = self.write_evidence(frame, &observation.corners, id);
+        Event {
+            id,
+            kind: EventKind::PlateRead,
+            camera_id: meta.camera_id.to_string(),
+            ts: meta.ts,
+            plate: Some(PlateInfo {
+                text,
+                color: observation.color,
+                confidence: (confidence * 1000.0).round() / 1000.0,
+                corners: Quad(corners.0.map(|[x, y]| [x.round(), y.round()])),
+            }),
+            vehicle: track_id.map(|track_id| VehicleInfo {
+                class: "unknown".into(),
+                bbox: corners.bbox(),
+                track_id,
+            }),
+            evidence,
+            provenance: Provenance {
+                pipeline: self.pipeline.clone(),
+                pipeline_sha256: self.pipeline_sha256.clone(),
+                models: self.models.clone(),
+                source: Source {
+                    kind: meta.source_kind,
+                    path: meta.source_path.as_deref().map(str::to_string),
+                    frame: meta.frame_index,
+                    pts_90k: meta.pts_90k,
+                },
+            },
+        }
+    }
+
+    fn event_id(&self, meta: &FrameMeta, key: &str) -> Uuid {
+        let ms = meta.ts.timestamp_millis().max(0) as u64;
+        match self.ids {
+            IdMode::Random => Uuid::now_v7(),
+            IdMode::Deterministic => {
+                let mut h = Sha256::new();
+                h.update(meta.camera_id.as_bytes());
+                h.update(meta.source_path.as_deref().unwrap_or("").as_bytes());
+                h.update(key.as_bytes());
+                let digest = h.finalize();
+                let mut random = [0u8; 10];
+                random.copy_from_slice(&digest[..10]);
+                uuid::Builder::from_unix_timestamp_millis(ms, &random).into_uuid()
+            }
+        }
+    }
+
+    /// Evidence failures (e.g. a full disk) are logged and leave the event without that image:
+    /// the event itself is never lost for want of a picture.
+    fn write_evidence(&self, frame: &AnalysedFrame, corners: &Quad, id: Uuid) -> Vec<Evidence> {
+        let Some(store) = &self.evidence else {
+            return Vec::new();
+        };
+        let meta = &frame.meta;
+        let mut out = Vec::with_capacity(2);
+        let crop = plate_crop(&frame.image, corners);
+        let items = [
+            (
+                EvidenceKind::FrameJpeg,
+                "frame.jpg",
+                encode_jpeg(&frame.image, JPEG_QUALITY),
+            ),
+            (
+                EvidenceKind::PlateJpeg,
+                "plate.jpg",
+                encode_jpeg(&crop, JPEG_QUALITY),
+            ),
+        ];
+        for (kind, name, jpeg) in items {
+            let written =
+                jpeg.and_then(|bytes| store.put(&meta.camera_id, id, meta.ts, name, &bytes));
+            match written {
+                Ok(uri) => out.push(Evidence { kind, uri }),
+                Err(e) => {
+                    warn!(camera = %meta.camera_id, event = %id, error = %e, "evidence not written")
+                }
+            }
+        }
+        out
+    }
+}
+
+fn plate_crop(image: &RgbImage, corners: &Quad) -> RgbImage {
+    let b = corners.bbox();
+    let (mx, my) = (b.width() * CROP_MARGIN, b.height() * CROP_MARGIN);
+    let clamp_x = |v: f32| v.clamp(0.0, image.width() as f32) as u32;
+    let clamp_y = |v: f32| v.clamp(0.0, image.height() as f32) as u32;
+    let (x1, y1) = (clamp_x(b.x1 - mx), clamp_y(b.y1 - my));
+    let (x2, y2) = (clamp_x(b.x2 + mx), clamp_y(b.y2 + my));
+    let (w, h) = (x2.saturating_sub(x1).max(1), y2.saturating_sub(y1).max(1));
+    let (x1, y1) = (x1.min(image.width() - 1), y1.min(image.height() - 1));
+    image::imageops::crop_imm(
+        image,
+        x1,
+        y1,
+        w.min(image.width() - x1),
+        h.min(image.height() - y1),
+    )
+    .to_image()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plate_crop_stays_inside_the_frame() {
+        let image = RgbImage::new(100, 50);
+        let q = Quad([[90.0, 40.0], [130.0, 40.0], [130.0, 60.0], [90.0, 60.0]]);
+        let crop = plate_crop(&image, &q);
+        assert!(crop.width() >= 1 && crop.width() <= 16, "{}", crop.width());
+        assert!(crop.height() >= 1 && crop.height() <= 13);
+    }
+}
