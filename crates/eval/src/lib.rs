@@ -79,18 +79,15 @@ fn ratio(a: usize, b: usize) -> f64 {
 /// Scores `events` against `truth`. Each event is attributed to the pass at its camera that
 /// overlaps it in time (within `slack`) and whose plate is closest to its text.
 pub fn score(truth: &[TruthPass], events: &[Event], p: &ScoreParams) -> Score {
-    let passes: Vec<&TruthPass> = truth
-        .iter()
-        .filter(|t| t.visible_from >= p.from && t.visible_to <= p.to)
-        .collect();
+    let judged = |t: &TruthPass| t.visible_from >= p.from && t.visible_to <= p.to;
     let events: Vec<&Event> = events
         .iter()
         .filter(|e| e.kind == EventKind::PlateRead && e.ts >= p.from && e.ts <= p.to + p.slack)
         .collect();
-    let mut per_pass = vec![0usize; passes.len()];
-    let mut exact = vec![false; passes.len()];
+    let mut per_pass = vec![0usize; truth.len()];
+    let mut exact = vec![false; truth.len()];
     let mut s = Score {
-        passes: passes.len(),
+        passes: truth.iter().filter(|t| judged(t)).count(),
         events: events.len(),
         ..Score::default()
     };
@@ -105,7 +102,9 @@ pub fn score(truth: &[TruthPass], events: &[Event], p: &ScoreParams) -> Score {
             s.events_with_unknown_text += 1;
             s.unknown_texts.push(format!("{} {}", e.camera_id, text));
         }
-        let candidate = passes
+        // Attribute the event to the pass it most likely reports: among passes at its camera
+        // that overlap it in time (judged or not), the one whose plate is closest to its text.
+        let candidate = truth
             .iter()
             .enumerate()
             .filter(|(_, t)| {
@@ -113,19 +112,34 @@ pub fn score(truth: &[TruthPass], events: &[Event], p: &ScoreParams) -> Score {
                     && e.ts >= t.visible_from - p.slack
                     && e.ts <= t.visible_to + p.slack
             })
-            .max_by_key(|(_, t)| (plates_match(&t.plate, text), common_chars(&t.plate, text)));
-        if let Some((i, t)) = candidate {
+            .map(|(i, t)| {
+                (
+                    i,
+                    plates_match(&t.plate, text),
+                    common_chars(&t.plate, text),
+                )
+            })
+            // A read sharing fewer than half its characters with a plate is not a read of it.
+            .filter(|&(_, is_exact, common)| is_exact || 2 * common >= text.chars().count())
+            .max_by_key(|&(_, is_exact, common)| (is_exact, common));
+        if let Some((i, is_exact, _)) = candidate {
             per_pass[i] += 1;
-            exact[i] |= plates_match(&t.plate, text);
+            exact[i] |= is_exact;
         }
     }
-    s.passes_read_exactly = exact.iter().filter(|&&x| x).count();
-    s.passes_reported_twice = per_pass.iter().filter(|&&n| n > 1).count();
-    s.missed = passes
-        .iter()
-        .zip(&exact)
-        .filter(|(_, &x)| !x)
-        .map(|(t, _)| {
+    let judged_indices = || {
+        truth
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| judged(t))
+            .map(|(i, _)| i)
+    };
+    s.passes_read_exactly = judged_indices().filter(|&i| exact[i]).count();
+    s.passes_reported_twice = judged_indices().filter(|&i| per_pass[i] > 1).count();
+    s.missed = judged_indices()
+        .filter(|&i| !exact[i])
+        .map(|i| {
+            let t = &truth[i];
             format!(
                 "cam {} {} {}",
                 t.camera,
@@ -196,13 +210,15 @@ mod tests {
             pass(1, "皖S12345", 10, 14),
             pass(1, "皖S22222", 20, 24),
             pass(2, "苏A88888", 10, 14),
-            pass(2, "皖S99999", 100, 104), // outside the window
+            pass(2, "皖S99999", 13, 70), // still on screen after the window: not judged
         ];
         let events = vec![
             event("cam-1", "皖S12345", 13),
             event("cam-1", "皖S12345", 15), // duplicate of the first pass
             event("cam-1", "皖S22Z22", 22), // misread: unknown text, pass missed
             event("cam-2", "苏A88888", 12),
+            // A read of a pass outside the window, overlapping a judged pass: not a duplicate.
+            event("cam-2", "皖S99999", 15),
         ];
         let params = ScoreParams {
             from: at(0),
@@ -214,7 +230,7 @@ mod tests {
         assert_eq!(s.passes, 3);
         assert_eq!(s.passes_read_exactly, 2);
         assert_eq!(s.passes_reported_twice, 1);
-        assert_eq!(s.events, 4);
+        assert_eq!(s.events, 5);
         assert_eq!(s.events_with_unknown_text, 1);
         assert!((s.recall() - 2.0 / 3.0).abs() < 1e-9);
         assert_eq!(s.missed.len(), 1);
