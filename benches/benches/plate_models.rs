@@ -25,7 +25,7 @@ fn workspace() -> PathBuf {
 fn data_dir() -> PathBuf {
     std::env::var_os("XL_PLATES_DEV")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/data/plates-dev"))
+        .unwrap_or_else(|| workspace().join("../shared/data/plates-dev"))
 }
 
 fn ort_library() -> PathBuf {

@@ -209,9 +209,8 @@ fn analyse_video(
         estimated_frames: decoder.estimated_frames(),
     });
     let mut analysis = CameraAnalysis::new(tracker_params(&opts.pipeline), factory.clone());
-    let mut frames = 0u64;
     let mut outcome = Ok(());
-    for decoded in decoder {
+    for (frames, decoded) in (1u64..).zip(decoder) {
         let decoded = match decoded {
             Ok(d) => d,
             Err(e) => {
@@ -220,7 +219,6 @@ fn analyse_video(
                 break;
             }
         };
-        frames += 1;
         *frames_total += 1;
         progress(ReanalyzeProgress::Frame {
             frames_in_file: frames,

@@ -75,7 +75,7 @@ pub(crate) fn run_worker(
             break;
         }
         if !worked {
-            if draining.load(Ordering::Acquire) && slots.iter().all(|s| s.queue.len() == 0) {
+            if draining.load(Ordering::Acquire) && slots.iter().all(|s| s.queue.is_empty()) {
                 return;
             }
             std::thread::sleep(IDLE_WAIT);
