@@ -7,6 +7,40 @@ use crate::ctc::{constrained, greedy, CtcProbs, Decoded, Template};
 
 const SPECIAL_LAST: &str = "学警挂港澳领使";
 
+/// How likely a 7- and an 8-character plate are before the characters are read. Plate colour
+/// says a lot: blue and yellow plates carry 7 characters, green new-energy plates 8 (yellow-green
+/// plates of large new-energy vehicles are the exception, hence soft priors, not rules).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LengthPrior {
+    /// Probability of an 8-character plate; 0.5 is no preference.
+    pub eight: f32,
+}
+
+impl LengthPrior {
+    pub const NONE: LengthPrior = LengthPrior { eight: 0.5 };
+
+    pub fn for_color(color: xl_schema::PlateColor) -> Self {
+        use xl_schema::PlateColor::*;
+        let eight = match color {
+            Blue => 0.03,
+            Yellow => 0.10,
+            Green => 0.95,
+            White | Black => 0.5,
+        };
+        LengthPrior { eight }
+    }
+
+    /// Log-weight relative to no preference, so `NONE` adds nothing.
+    fn log_weight(&self, len: usize) -> f32 {
+        let p = if len == 8 {
+            self.eight
+        } else {
+            1.0 - self.eight
+        };
+        (p.clamp(1e-4, 1.0) / 0.5).ln()
+    }
+}
+
 /// The plate templates over one alphabet.
 #[derive(Debug, Clone)]
 pub struct PlateGrammar {
@@ -38,12 +72,17 @@ impl PlateGrammar {
     }
 
     /// The most probable reading that is a valid plate, or greedy's reading when no template fits
-    /// the frames (then the second value is false).
-    pub fn decode(&self, probs: CtcProbs<'_>) -> (Decoded, bool) {
+    /// the frames (then the second value is false). `prior` weighs the two plate lengths; its
+    /// log-weight is added to the returned `path_log_prob` so readings stay comparable.
+    pub fn decode(&self, probs: CtcProbs<'_>, prior: LengthPrior) -> (Decoded, bool) {
         let best = self
             .templates
             .iter()
-            .filter_map(|t| constrained(probs, t))
+            .filter_map(|t| {
+                let mut d = constrained(probs, t)?;
+                d.path_log_prob += prior.log_weight(t.allowed.len());
+                Some(d)
+            })
             .max_by(|a, b| a.path_log_prob.total_cmp(&b.path_log_prob));
         match best {
             Some(d) => (d, true),
@@ -55,6 +94,17 @@ impl PlateGrammar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colour_priors_favour_the_usual_plate_length() {
+        use xl_schema::PlateColor;
+        let blue = LengthPrior::for_color(PlateColor::Blue);
+        let green = LengthPrior::for_color(PlateColor::Green);
+        assert!(blue.log_weight(7) > 0.0 && blue.log_weight(8) < -2.0);
+        assert!(green.log_weight(8) > 0.0 && green.log_weight(7) < -2.0);
+        assert_eq!(LengthPrior::NONE.log_weight(7), 0.0);
+        assert_eq!(LengthPrior::NONE.log_weight(8), 0.0);
+    }
 
     /// One frame per character with a blank between; `alt` gives a second class at a frame.
     fn probs(a: &Alphabet, text: &str, alt: Option<(usize, char, f32)>) -> Vec<f32> {
@@ -87,11 +137,14 @@ mod tests {
         .unwrap();
         let g = PlateGrammar::new(&a);
         let decode = |d: &[f32]| {
-            let (out, valid) = g.decode(CtcProbs {
-                data: d,
-                frames: d.len() / (a.len() + 1),
-                classes: a.len() + 1,
-            });
+            let (out, valid) = g.decode(
+                CtcProbs {
+                    data: d,
+                    frames: d.len() / (a.len() + 1),
+                    classes: a.len() + 1,
+                },
+                LengthPrior::NONE,
+            );
             (a.text(&out.labels), valid)
         };
         // The second character must be a letter: 8 (0.6) loses to B (0.35).

@@ -20,6 +20,7 @@ pub mod warp;
 
 pub use detector::{DetectorConfig, PlateDetection, PlateDetector};
 pub use error::{InferError, Result};
+pub use grammar::LengthPrior;
 pub use image::{RgbBuf, RgbView};
 pub use reader::{PlateReader, PlateReaderConfig};
 pub use recognizer::{DecodeMode, PlateRecognizer, PlateText};

@@ -6,6 +6,7 @@ use xl_schema::{PlateObservation, Quad};
 use crate::color::classify_color;
 use crate::detector::{DetectorConfig, PlateDetection, PlateDetector};
 use crate::error::Result;
+use crate::grammar::LengthPrior;
 use crate::image::{resize_rgb, RgbView};
 use crate::recognizer::{input_size, DecodeMode, PlateRecognizer, PlateText};
 use crate::runtime::load_onnx_runtime;
@@ -132,13 +133,14 @@ impl PlateReader {
             return Ok(None);
         };
         let color = classify_color(band.view());
-        let mut best = self.read_band(&band)?;
+        let prior = LengthPrior::for_color(color);
+        let mut best = self.read_band(&band, prior)?;
         if self.corner_variants {
             for (sx, sy) in VARIANTS {
                 let Some(band) = plate_band(frame, &scale_quad(corners, sx, sy)) else {
                     continue;
                 };
-                let text = self.read_band(&band)?;
+                let text = self.read_band(&band, prior)?;
                 // A valid plate beats an invalid one; then the more probable frame path wins.
                 if (text.valid, text.path_log_prob) > (best.valid, best.path_log_prob) {
                     best = text;
@@ -148,9 +150,10 @@ impl PlateReader {
         Ok(Some((best, color)))
     }
 
-    fn read_band(&self, band: &crate::image::RgbBuf) -> Result<PlateText> {
+    fn read_band(&self, band: &crate::image::RgbBuf, prior: LengthPrior) -> Result<PlateText> {
         let (w, h) = input_size(band.width, band.height);
         let crop = resize_rgb(band.view(), w, h)?;
-        self.recognizer.recognize(crop.view(), self.decode)
+        self.recognizer
+            .recognize_with_prior(crop.view(), self.decode, prior)
     }
 }

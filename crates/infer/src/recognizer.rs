@@ -4,7 +4,7 @@ use std::path::Path;
 use crate::alphabet::Alphabet;
 use crate::ctc::{greedy, CtcProbs};
 use crate::error::{InferError, Result};
-use crate::grammar::PlateGrammar;
+use crate::grammar::{LengthPrior, PlateGrammar};
 use crate::image::{resize_rgb, RgbView};
 use crate::runtime::OnnxModel;
 
@@ -139,11 +139,30 @@ impl PlateRecognizer {
 
     /// Reads the text of a crop.
     pub fn recognize(&self, crop: RgbView<'_>, mode: DecodeMode) -> Result<PlateText> {
+        self.recognize_with_prior(crop, mode, LengthPrior::NONE)
+    }
+
+    /// Reads a crop knowing how likely each plate length is (e.g. from the plate's colour).
+    pub fn recognize_with_prior(
+        &self,
+        crop: RgbView<'_>,
+        mode: DecodeMode,
+        prior: LengthPrior,
+    ) -> Result<PlateText> {
         let probs = self.probabilities(crop)?;
-        Ok(self.decode(&probs, mode))
+        Ok(self.decode_with_prior(&probs, mode, prior))
     }
 
     pub fn decode(&self, probs: &CharProbs, mode: DecodeMode) -> PlateText {
+        self.decode_with_prior(probs, mode, LengthPrior::NONE)
+    }
+
+    pub fn decode_with_prior(
+        &self,
+        probs: &CharProbs,
+        mode: DecodeMode,
+        prior: LengthPrior,
+    ) -> PlateText {
         let (decoded, valid) = match mode {
             DecodeMode::Greedy => {
                 let d = greedy(probs.view());
@@ -151,7 +170,7 @@ impl PlateRecognizer {
                 let valid = xl_schema::plate::is_valid_plate(&text);
                 (d, valid)
             }
-            DecodeMode::Grammar => self.grammar.decode(probs.view()),
+            DecodeMode::Grammar => self.grammar.decode(probs.view(), prior),
         };
         PlateText {
             text: self.alphabet.text(&decoded.labels),

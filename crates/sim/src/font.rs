@@ -13,8 +13,17 @@ const CANDIDATES: &[&str] = &[
     "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
 ];
 
+/// Latin letters and digits: real plates use a bold condensed sans (the GB plate face), whose
+/// Q has a clear tail; a CJK font's Latin glyphs squeezed narrow look too much like 0 and O.
+const LATIN_CANDIDATES: &[&str] = &[
+    "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+];
+
 pub struct PlateFont {
     font: FontVec,
+    /// Font for ASCII characters when one is installed; else `font` serves them too.
+    latin: Option<FontVec>,
     /// Identifies the font bytes for the clip cache key.
     pub fingerprint: String,
 }
@@ -44,17 +53,34 @@ impl PlateFont {
             path: path.to_path_buf(),
             source,
         })?;
-        let fingerprint = format!("{}:{}", path.display(), data.len());
+        let mut fingerprint = format!("{}:{}", path.display(), data.len());
         let font = FontVec::try_from_vec_and_index(data, 0).map_err(|_| SimError::FontInvalid {
             path: path.to_path_buf(),
         })?;
-        Ok(PlateFont { font, fingerprint })
+        let latin = LATIN_CANDIDATES.iter().map(Path::new).find_map(|p| {
+            let data = std::fs::read(p).ok()?;
+            fingerprint.push_str(&format!("|{}:{}", p.display(), data.len()));
+            FontVec::try_from_vec(data).ok()
+        });
+        Ok(PlateFont {
+            font,
+            latin,
+            fingerprint,
+        })
+    }
+
+    fn font_for(&self, c: char) -> &FontVec {
+        match &self.latin {
+            Some(latin) if c.is_ascii() => latin,
+            _ => &self.font,
+        }
     }
 
     /// Unscaled-ish ink size of `c` at a 100 px reference scale.
     fn ink_size(&self, c: char, scale: PxScale) -> Option<(f32, f32)> {
-        let g = self.font.glyph_id(c).with_scale(scale);
-        let b = self.font.outline_glyph(g)?.px_bounds();
+        let font = self.font_for(c);
+        let g = font.glyph_id(c).with_scale(scale);
+        let b = font.outline_glyph(g)?.px_bounds();
         Some((b.width(), b.height()))
     }
 
@@ -80,8 +106,9 @@ impl PlateFont {
                 y: 100.0 * hf * 0.96 / gh.max(1.0),
             }
         };
-        let g = self.font.glyph_id(c).with_scale(scale);
-        if let Some(og) = self.font.outline_glyph(g) {
+        let font = self.font_for(c);
+        let g = font.glyph_id(c).with_scale(scale);
+        if let Some(og) = font.outline_glyph(g) {
             let b = og.px_bounds();
             let ox = ((wf - b.width()) / 2.0).round() as i32;
             let oy = ((hf - b.height()) / 2.0).round() as i32;
@@ -93,21 +120,34 @@ impl PlateFont {
                 }
             });
         }
-        // Plate typefaces are bolder than this regular-weight font: thicken strokes by a pixel.
-        let src = alpha.clone();
-        for y in 0..h {
-            for x in 0..w {
-                let mut m = src[y * w + x];
-                for (dx, dy) in [(-1i32, 0i32), (1, 0), (0, -1), (0, 1)] {
-                    let (nx, ny) = (x as i32 + dx, y as i32 + dy);
-                    if nx >= 0 && ny >= 0 && (nx as usize) < w && (ny as usize) < h {
-                        m = m.max(src[ny as usize * w + nx as usize]);
-                    }
-                }
-                alpha[y * w + x] = m;
-            }
+        // Plate typefaces are bold: thicken the regular-weight CJK strokes by two pixels, and the
+        // (already bold) Latin ones by one when they come from the CJK font.
+        let passes = match (c.is_ascii(), self.latin.is_some()) {
+            (true, true) => 0,
+            (true, false) => 1,
+            (false, _) => 2,
+        };
+        for _ in 0..passes {
+            dilate(&mut alpha, w, h);
         }
         GlyphMask { w, h, alpha }
+    }
+}
+
+/// Grows ink by one pixel in the four directions.
+fn dilate(alpha: &mut [u8], w: usize, h: usize) {
+    let src = alpha.to_vec();
+    for y in 0..h {
+        for x in 0..w {
+            let mut m = src[y * w + x];
+            for (dx, dy) in [(-1i32, 0i32), (1, 0), (0, -1), (0, 1)] {
+                let (nx, ny) = (x as i32 + dx, y as i32 + dy);
+                if nx >= 0 && ny >= 0 && (nx as usize) < w && (ny as usize) < h {
+                    m = m.max(src[ny as usize * w + nx as usize]);
+                }
+            }
+            alpha[y * w + x] = m;
+        }
     }
 }
 
