@@ -1,5 +1,6 @@
-//! Chinese plate grammar as CTC templates: province, letter, then five alphanumerics (six on
-//! green new-energy plates), the last of a 7-character plate possibly 学/警/挂/港/澳/领/使.
+//! Chinese plate grammar as CTC templates: province, letter, then five alphanumerics (the last
+//! possibly 学/警/挂/港/澳/领/使), or on green new-energy plates six characters in the GA 36-2018
+//! forms: D/F, a letter or digit and four digits (small vehicles), or five digits and D/F (large).
 use xl_schema::plate::PROVINCES;
 
 use crate::alphabet::Alphabet;
@@ -64,10 +65,21 @@ impl PlateGrammar {
         let mut seven = vec![province.clone(), letter.clone()];
         seven.extend(std::iter::repeat_n(alnum.clone(), 4));
         seven.push(last7);
-        let mut eight = vec![province, letter];
-        eight.extend(std::iter::repeat_n(alnum, 6));
+        // New-energy plates (GA 36-2018): small vehicles D/F, a letter or digit, four digits;
+        // large vehicles five digits, then D/F.
+        let energy = set(&|c| c == 'D' || c == 'F');
+        let digit = set(&|c| c.is_ascii_digit());
+        let mut small = vec![province.clone(), letter.clone(), energy.clone(), alnum];
+        small.extend(std::iter::repeat_n(digit.clone(), 4));
+        let mut large = vec![province, letter];
+        large.extend(std::iter::repeat_n(digit, 5));
+        large.push(energy);
         Self {
-            templates: vec![Template { allowed: seven }, Template { allowed: eight }],
+            templates: vec![
+                Template { allowed: seven },
+                Template { allowed: small },
+                Template { allowed: large },
+            ],
         }
     }
 

@@ -49,8 +49,9 @@ impl PlateObservation {
 pub const PROVINCES: &str = "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川贵云藏陕甘青宁新";
 
 /// True when `text` follows the civil plate grammar: province, letter, then five alphanumerics
-/// (six for new-energy plates), with the letters I and O unused in serials. The final character
-/// may also be 学 (driving school), 警 (police), 挂 (trailer), 港/澳 (cross-border) or 领/使.
+/// with the letters I and O unused (the last may also be 学 driving school, 警 police, 挂 trailer,
+/// 港/澳 cross-border or 领/使), or for green new-energy plates (GA 36-2018) six characters: D or F,
+/// a letter or digit and four digits (small vehicles), or five digits and D or F (large vehicles).
 pub fn is_valid_plate(text: &str) -> bool {
     let chars: Vec<char> = text.chars().collect();
     if chars.len() != 7 && chars.len() != 8 {
@@ -59,12 +60,17 @@ pub fn is_valid_plate(text: &str) -> bool {
     if !PROVINCES.contains(chars[0]) || !chars[1].is_ascii_uppercase() {
         return false;
     }
+    let alnum = |c: char| (c.is_ascii_uppercase() || c.is_ascii_digit()) && c != 'I' && c != 'O';
+    let energy = |c: char| c == 'D' || c == 'F';
+    let digits = |s: &[char]| s.iter().all(char::is_ascii_digit);
     let serial = &chars[2..];
-    serial.iter().enumerate().all(|(i, &c)| {
-        let alnum = (c.is_ascii_uppercase() || c.is_ascii_digit()) && c != 'I' && c != 'O';
-        let last = i == serial.len() - 1;
-        alnum || (last && chars.len() == 7 && "学警挂港澳领使".contains(c))
-    })
+    if serial.len() == 6 {
+        let small = energy(serial[0]) && alnum(serial[1]) && digits(&serial[2..]);
+        let large = digits(&serial[..5]) && energy(serial[5]);
+        return small || large;
+    }
+    let (body, last) = serial.split_at(4);
+    body.iter().all(|&c| alnum(c)) && (alnum(last[0]) || "学警挂港澳领使".contains(last[0]))
 }
 
 /// The scoring convention of the plates-dev data: exact match with the letter O and digit 0 equal.
@@ -82,6 +88,19 @@ mod tests {
         assert!(is_valid_plate("皖S12345"));
         assert!(is_valid_plate("皖AD11166"));
         assert!(is_valid_plate("粤B1234学"));
+        assert!(
+            is_valid_plate("皖AFS1234"),
+            "small new-energy: D/F, alnum, four digits"
+        );
+        assert!(
+            is_valid_plate("皖A12345D"),
+            "large new-energy: five digits, D/F"
+        );
+        assert!(
+            !is_valid_plate("皖SF2412S"),
+            "new-energy serial must end in four digits"
+        );
+        assert!(!is_valid_plate("皖AS04N99"), "8 characters need D/F");
         assert!(!is_valid_plate("皖S1234"));
         assert!(!is_valid_plate("AS12345"));
         assert!(!is_valid_plate("皖1123456"));

@@ -101,15 +101,26 @@ pub fn pick_color(rng: &mut ChaCha8Rng, class: VehicleClass) -> PlateColor {
 }
 
 /// Plate text for a key and colour. New-energy plates insert D (electric) or F (hybrid)
-/// before the serial, giving 8 characters.
+/// before the serial, giving 8 characters, and keep only digits in its last four places.
 pub fn plate_text(key: &PlateKey, color: PlateColor, rng: &mut ChaCha8Rng) -> String {
     let mut s = String::with_capacity(24);
     s.push(key.province);
     s.push(key.office);
     if color == PlateColor::Green {
+        // GA 36-2018 small new-energy plates: D (electric) or F (hybrid), one letter or digit,
+        // then four digits.
         s.push(if rng.gen_bool(0.7) { 'D' } else { 'F' });
+        s.push(key.serial[0]);
+        s.extend(key.serial[1..].iter().map(|&c| {
+            if c.is_ascii_digit() {
+                c
+            } else {
+                char::from(b'0' + (c as u8) % 10)
+            }
+        }));
+    } else {
+        s.extend(key.serial.iter());
     }
-    s.extend(key.serial.iter());
     s
 }
 
