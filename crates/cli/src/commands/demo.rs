@@ -99,7 +99,10 @@ async fn print_health(health: Arc<HealthRegistry>, cancel: CancellationToken) {
                 let parts: Vec<String> = health
                     .snapshot()
                     .iter()
-                    .map(|h| format!("{} {:?} {:.1}fps dec {} drop {} rc {}", h.camera_id, h.state, h.fps_in, h.frames_decoded, h.frames_dropped, h.reconnects))
+                    .map(|h| {
+                        let state = format!("{:?}", h.state).to_lowercase();
+                        format!("{} {state} {:.1}fps dec {} drop {} rc {}", h.camera_id, h.fps_in, h.frames_decoded, h.frames_dropped, h.reconnects)
+                    })
                     .collect();
                 let _ = stdout_line(&format!("health | {}", parts.join(" | ")));
             }
