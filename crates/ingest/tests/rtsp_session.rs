@@ -5,45 +5,10 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{free_port, TestServer, AUDIO_ONLY};
+use common::{fast_policy, free_port, health, runtime, wait_for, TestServer, AUDIO_ONLY};
 use tokio_util::sync::CancellationToken;
 use url::Url;
-use xl_ingest::{
-    run_camera, BackoffPolicy, CameraHealth, CameraSource, CameraState, HealthRegistry, Transport,
-};
-
-fn fast_policy() -> BackoffPolicy {
-    BackoffPolicy {
-        initial: Duration::from_millis(200),
-        max: Duration::from_secs(1),
-        multiplier: 2.0,
-        jitter: 0.1,
-        reset_after: Duration::from_secs(60),
-    }
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-async fn wait_for(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + limit;
-    while !ready() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// The camera's health; registers it if the ingest task has not started yet.
-fn health(reg: &HealthRegistry, id: &str) -> CameraHealth {
-    reg.camera(id).snapshot()
-}
+use xl_ingest::{run_camera, CameraSource, CameraState, HealthRegistry, Transport};
 
 #[test]
 fn unreachable_camera_backs_off_without_panicking() {

@@ -6,6 +6,9 @@ use std::net::TcpListener;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
+
+use xl_ingest::{BackoffPolicy, CameraHealth, HealthRegistry};
 
 use gstreamer_rtsp_server as rtsp;
 use rtsp::gio;
@@ -130,4 +133,38 @@ impl Write for LogCapture {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// Backoff short enough for tests to see several reconnects.
+pub fn fast_policy() -> BackoffPolicy {
+    BackoffPolicy {
+        initial: Duration::from_millis(200),
+        max: Duration::from_secs(1),
+        multiplier: 2.0,
+        jitter: 0.1,
+        reset_after: Duration::from_secs(60),
+    }
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+pub async fn wait_for(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !ready() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The camera's health; registers it if the ingest task has not started yet.
+pub fn health(reg: &HealthRegistry, id: &str) -> CameraHealth {
+    reg.camera(id).snapshot()
 }
