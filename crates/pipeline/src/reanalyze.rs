@@ -2,7 +2,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, FixedOffset};
+use chrono::{DateTime, Duration, FixedOffset, SubsecRound};
 use tracing::warn;
 use xl_config::PipelineConfig;
 use xl_decode::DecodeMode;
@@ -128,7 +128,9 @@ fn modified_time(path: &Path) -> Result<DateTime<FixedOffset>, PipelineError> {
             path: path.to_path_buf(),
             message: format!("cannot read file time: {e}"),
         })?;
-    Ok(DateTime::<chrono::Utc>::from(modified).with_timezone(&china_offset()))
+    Ok(DateTime::<chrono::Utc>::from(modified)
+        .with_timezone(&china_offset())
+        .trunc_subsecs(3))
 }
 
 fn meta(
@@ -225,7 +227,7 @@ fn analyse_video(
         });
         let observations = read_plates(reader, &decoded.image, &opts.pipeline.plate)?;
         let secs = decoded.pts_90k as f64 / 90_000.0;
-        let ts = start + Duration::microseconds((secs * 1e6) as i64);
+        let ts = (start + Duration::microseconds((secs * 1e6) as i64)).trunc_subsecs(3);
         let scale = (
             decoded.source_width as f32 / decoded.image.width() as f32,
             decoded.source_height as f32 / decoded.image.height() as f32,

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use tokio::sync::{broadcast, mpsc};
 use tracing::{error, warn};
 use xl_decode::{DecodedFrame, FrameQueue};
@@ -109,7 +109,10 @@ fn analyse(
         frame_index: frame.frame_index,
         pts_90k: Some(frame.pts_90k),
         time,
-        ts: DateTime::<Utc>::from(wall).with_timezone(&china_offset()),
+        // Event times are written to the millisecond (DESIGN.md's event schema).
+        ts: DateTime::<Utc>::from(wall)
+            .with_timezone(&china_offset())
+            .trunc_subsecs(3),
         source_kind: SourceKind::Rtsp,
         source_path: Some(slot.source_path.clone()),
         scale_to_source: scale,
