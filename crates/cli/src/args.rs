@@ -159,24 +159,30 @@ pub enum EventsCommand {
     Query {
         #[command(flatten)]
         store: StoreArgs,
-        #[arg(long)]
-        plate: Option<String>,
-        #[arg(long)]
-        camera: Option<String>,
-        /// Event kind, e.g. plate_read.
-        #[arg(long)]
-        kind: Option<String>,
-        /// From this time (RFC 3339, inclusive).
-        #[arg(long)]
-        from: Option<String>,
-        /// Until this time (RFC 3339, exclusive).
-        #[arg(long)]
-        to: Option<String>,
-        #[arg(long, default_value_t = 100)]
-        limit: u32,
+        #[command(flatten)]
+        filters: EventFilters,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct EventFilters {
+    #[arg(long)]
+    pub plate: Option<String>,
+    #[arg(long)]
+    pub camera: Option<String>,
+    /// Event kind, e.g. plate_read.
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// From this time (RFC 3339, inclusive).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Until this time (RFC 3339, exclusive).
+    #[arg(long)]
+    pub to: Option<String>,
+    #[arg(long, default_value_t = 100)]
+    pub limit: u32,
 }
 
 #[derive(Debug, Subcommand)]

@@ -26,6 +26,16 @@ pub struct FrameMeta {
     pub scale_to_source: (f32, f32),
 }
 
+impl FrameMeta {
+    /// Factor from a decoded frame's analysis pixels back to its source pixels (x, y).
+    pub fn scale_of(frame: &xl_decode::DecodedFrame) -> (f32, f32) {
+        (
+            frame.source_width as f32 / frame.image.width().max(1) as f32,
+            frame.source_height as f32 / frame.image.height().max(1) as f32,
+        )
+    }
+}
+
 /// A frame kept for evidence while its track is alive.
 #[derive(Debug, Clone)]
 pub struct AnalysedFrame {

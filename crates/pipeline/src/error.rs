@@ -16,6 +16,9 @@ pub enum PipelineError {
     Input { path: PathBuf, message: String },
     #[error("camera {camera}: {message}")]
     Camera { camera: String, message: String },
+    /// The process itself failed (a thread could not start, a task panicked).
+    #[error("pipeline runtime: {0}")]
+    Runtime(String),
     #[error("writing output failed: {0}")]
     Output(#[source] std::io::Error),
 }

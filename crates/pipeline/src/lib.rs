@@ -16,7 +16,7 @@ pub use analysis::{AnalysedFrame, CameraAnalysis, FrameMeta};
 pub use error::PipelineError;
 pub use event_factory::{EventFactory, IdMode};
 pub use files::{collect_inputs, InputFile, InputKind};
-pub use live::{run_live, LiveHandle, LiveOptions};
+pub use live::{run_live, LiveOptions, LiveReport};
 pub use models::{
     default_ort_library, load_readers, model_digests, read_plates, resolve_ort_library,
 };

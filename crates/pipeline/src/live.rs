@@ -42,14 +42,14 @@ pub struct LiveOptions {
 
 /// What a finished live run did.
 #[derive(Debug, Clone, Default)]
-pub struct LiveHandle {
+pub struct LiveReport {
     pub events_written: u64,
 }
 
 pub async fn run_live(
     opts: LiveOptions,
     cancel: CancellationToken,
-) -> Result<LiveHandle, PipelineError> {
+) -> Result<LiveReport, PipelineError> {
     let system = &opts.system;
     let store = Store::open(&system.store.url).await?;
     let writer = EventWriter::spawn(store.clone(), STORE_CHANNEL);
@@ -114,10 +114,7 @@ pub async fn run_live(
             std::thread::Builder::new()
                 .name(format!("xl-infer-{i}"))
                 .spawn(move || run_worker(i, readers, slots, outlets, draining))
-                .map_err(|e| PipelineError::Camera {
-                    camera: "*".into(),
-                    message: format!("cannot start worker thread: {e}"),
-                })
+                .map_err(|e| PipelineError::Runtime(format!("cannot start worker thread: {e}")))
         })
         .collect::<Result<_, _>>()?;
 
@@ -187,10 +184,7 @@ pub async fn run_live(
         }
     })
     .await
-    .map_err(|e| PipelineError::Camera {
-        camera: "*".into(),
-        message: format!("shutdown failed: {e}"),
-    })?;
+    .map_err(|e| PipelineError::Runtime(format!("shutdown failed: {e}")))?;
     drop(outlets);
     let _ = health_task.await;
     let stats = writer.stats();
@@ -199,7 +193,7 @@ pub async fn run_live(
     store.close().await;
     let events_written = stats.written.load(Ordering::Relaxed);
     info!(events_written, "pipeline stopped");
-    Ok(LiveHandle { events_written })
+    Ok(LiveReport { events_written })
 }
 
 /// Cameras come back within seconds of a network or power cut; retrying at most every ~5 s

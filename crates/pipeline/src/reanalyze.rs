@@ -228,10 +228,7 @@ fn analyse_video(
         let observations = read_plates(reader, &decoded.image, &opts.pipeline.plate)?;
         let secs = decoded.pts_90k as f64 / 90_000.0;
         let ts = (start + Duration::microseconds((secs * 1e6) as i64)).trunc_subsecs(3);
-        let scale = (
-            decoded.source_width as f32 / decoded.image.width() as f32,
-            decoded.source_height as f32 / decoded.image.height() as f32,
-        );
+        let scale = FrameMeta::scale_of(&decoded);
         let frame = AnalysedFrame {
             meta: meta(
                 opts,

@@ -33,8 +33,10 @@ impl EventOutlets {
     /// and count frames), never the accepted events.
     pub fn publish(&self, events: Vec<Event>) {
         for event in events {
-            // No live subscribers is normal.
-            let _ = self.live.send(event.clone());
+            if self.live.receiver_count() > 0 {
+                // A subscriber may leave meanwhile; a failed send is then harmless.
+                let _ = self.live.send(event.clone());
+            }
             if self.store.blocking_send(event).is_err() {
                 error!("event writer closed; event lost");
             }
@@ -100,10 +102,6 @@ fn analyse(
     let time = wall
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
-    let scale = (
-        frame.source_width as f32 / frame.image.width().max(1) as f32,
-        frame.source_height as f32 / frame.image.height().max(1) as f32,
-    );
     let meta = FrameMeta {
         camera_id: slot.id.clone(),
         frame_index: frame.frame_index,
@@ -115,7 +113,7 @@ fn analyse(
             .trunc_subsecs(3),
         source_kind: SourceKind::Rtsp,
         source_path: Some(slot.source_path.clone()),
-        scale_to_source: scale,
+        scale_to_source: FrameMeta::scale_of(&frame),
     };
     analysis.on_frame(
         AnalysedFrame {

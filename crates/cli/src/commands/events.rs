@@ -3,19 +3,10 @@ use chrono::DateTime;
 use xl_schema::EventKind;
 use xl_store::{EventQuery, Store};
 
-use crate::args::{Format, StoreArgs};
+use crate::args::{EventFilters, Format, StoreArgs};
 use crate::output::{event_line, stdout_line};
 
-pub struct Filters {
-    pub plate: Option<String>,
-    pub camera: Option<String>,
-    pub kind: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub limit: u32,
-}
-
-pub fn query(store_args: StoreArgs, f: Filters, format: Format) -> anyhow::Result<()> {
+pub fn query(store_args: StoreArgs, f: EventFilters, format: Format) -> anyhow::Result<()> {
     let url = super::store_url(&store_args)?;
     let time = |s: &Option<String>, flag: &str| {
         s.as_deref()

@@ -18,26 +18,10 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
             command:
                 EventsCommand::Query {
                     store,
-                    plate,
-                    camera,
-                    kind,
-                    from,
-                    to,
-                    limit,
+                    filters,
                     format,
                 },
-        } => events::query(
-            store,
-            events::Filters {
-                plate,
-                camera,
-                kind,
-                from,
-                to,
-                limit,
-            },
-            format,
-        ),
+        } => events::query(store, filters, format),
         Command::Cameras {
             command: CamerasCommand::Status { store, format },
         } => cameras::status(store, format),
