@@ -28,6 +28,11 @@ pub enum Command {
         #[command(subcommand)]
         command: EventsCommand,
     },
+    /// Vehicle flow counts (per count line, direction, class and interval).
+    Flow {
+        #[command(subcommand)]
+        command: FlowCommand,
+    },
     /// Camera state as last reported by the running pipeline.
     Cameras {
         #[command(subcommand)]
@@ -103,6 +108,9 @@ pub struct DemoArgs {
     pub evidence: PathBuf,
     #[arg(long, default_value = "var/demo-truth.jsonl")]
     pub truth: PathBuf,
+    /// Where the HTTP API (and WIM intake) listens.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
     #[arg(long)]
     pub workers: Option<usize>,
     /// Stop gracefully after this many seconds (default: until Ctrl-C).
@@ -118,9 +126,16 @@ pub struct ReanalyzeArgs {
     /// Write JSONL events here instead of stdout.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// camera_id written into the events.
+    /// camera_id written into the events of files that match no camera of --config.
     #[arg(long, default_value = "reanalyze")]
     pub camera: String,
+    /// System config whose cameras (ids, positions) the files belong to: a file named
+    /// `<camera id>[_-.]...` is that camera's footage. Needed for cloned-plate checks.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Weigh-in-motion records (JSONL, one record per line) for the overload rule.
+    #[arg(long)]
+    pub wim: Option<PathBuf>,
     /// Time of each file's first frame (RFC 3339); default: the file's modification time.
     #[arg(long)]
     pub start: Option<String>,
@@ -161,6 +176,33 @@ pub enum EventsCommand {
         store: StoreArgs,
         #[command(flatten)]
         filters: EventFilters,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FlowCommand {
+    /// The flow time series, oldest interval first.
+    Query {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        camera: Option<String>,
+        /// Count line id.
+        #[arg(long)]
+        line: Option<String>,
+        /// Vehicle class (car, bus, truck, motorcycle) or total.
+        #[arg(long)]
+        class: Option<String>,
+        /// Intervals starting at or after this time (RFC 3339).
+        #[arg(long)]
+        from: Option<String>,
+        /// Intervals starting before this time (RFC 3339).
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long, default_value_t = 1000)]
+        limit: u32,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },

@@ -8,8 +8,11 @@ mod pipeline;
 mod system;
 
 pub use error::ConfigError;
-pub use pipeline::{AnalysisSize, PipelineConfig, PipelineModels, PlateSettings, TrackingSettings};
+pub use pipeline::{
+    AnalysisSize, PipelineConfig, PipelineModels, PlateSettings, TrackingSettings, VehicleSettings,
+    VehicleTrackingSettings,
+};
 pub use system::{
-    CameraConfig, DecodeSetting, EvidenceConfig, RuntimeConfig, StoreConfig, SystemConfig,
-    TransportSetting,
+    ApiConfig, CameraConfig, DecodeSetting, EvidenceConfig, RuntimeConfig, StoreConfig,
+    SystemConfig, TransportSetting, WimSourcesConfig,
 };

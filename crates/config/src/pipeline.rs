@@ -19,6 +19,15 @@ pub struct PipelineConfig {
     pub plate: PlateSettings,
     #[serde(default)]
     pub tracking: TrackingSettings,
+    /// Vehicle detection (used only when `models.vehicle_detector` is set).
+    #[serde(default)]
+    pub vehicle: VehicleSettings,
+    /// Vehicle tracking (ByteTrack-style), per camera.
+    #[serde(default)]
+    pub vehicle_tracking: VehicleTrackingSettings,
+    /// Enforcement rules; every section is optional (see docs/rules.md).
+    #[serde(default)]
+    pub rules: xl_rules::RulesConfig,
     /// sha256 of the file's bytes (filled in by `load`).
     #[serde(skip)]
     pub sha256: String,
@@ -40,6 +49,58 @@ pub struct PipelineModels {
     pub plate_recognizer: PathBuf,
     /// Recogniser alphabet, one symbol per line.
     pub plate_dictionary: PathBuf,
+    /// Vehicle detector ONNX file (NanoDet COCO, models/vehicles). Without it events carry no
+    /// vehicle and the zone, obscured-plate and flow rules cannot run.
+    #[serde(default)]
+    pub vehicle_detector: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VehicleSettings {
+    /// Minimum class score (0..1) for car, bus, truck and motorcycle detections.
+    pub score_threshold: f32,
+    /// Overlap (IoU) above which the weaker of two vehicle boxes is dropped, whatever the class.
+    pub nms_iou: f32,
+}
+
+impl Default for VehicleSettings {
+    fn default() -> Self {
+        Self {
+            score_threshold: 0.3,
+            nms_iou: 0.6,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VehicleTrackingSettings {
+    /// Detections at or above this score are associated first (ByteTrack's first stage).
+    pub high_score: f32,
+    /// Detections between this and `high_score` only continue existing tracks.
+    pub low_score: f32,
+    /// An unmatched detection starts a track only at or above this score.
+    pub new_track_score: f32,
+    /// Minimum IoU between a track's predicted box and a detection.
+    pub match_iou: f32,
+    /// A track unmatched for longer than this (seconds) has left the view.
+    pub max_lost_secs: f32,
+    /// Matches needed before a track counts (suppresses one-frame false detections).
+    pub min_hits: u32,
+}
+
+impl Default for VehicleTrackingSettings {
+    fn default() -> Self {
+        Self {
+            high_score: 0.5,
+            low_score: 0.2,
+            new_track_score: 0.6,
+            match_iou: 0.2,
+            max_lost_secs: 1.0,
+            min_hits: 2,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -96,6 +157,10 @@ impl PipelineConfig {
         m.plate_detector = resolve(path, &m.plate_detector);
         m.plate_recognizer = resolve(path, &m.plate_recognizer);
         m.plate_dictionary = resolve(path, &m.plate_dictionary);
+        m.vehicle_detector = m.vehicle_detector.as_ref().map(|p| resolve(path, p));
+        if let Some(w) = &mut config.rules.watchlist {
+            w.files = w.files.iter().map(|f| resolve(path, f)).collect();
+        }
         config.validate(path)?;
         Ok(config)
     }
@@ -122,6 +187,37 @@ impl PipelineConfig {
         let t = &self.tracking;
         if !unit(t.iou_threshold) || t.max_gap_secs <= 0.0 || t.min_reads == 0 {
             return invalid("tracking: iou_threshold in 0..1, max_gap_secs > 0, min_reads >= 1");
+        }
+        let v = &self.vehicle;
+        if !unit(v.score_threshold) || !unit(v.nms_iou) {
+            return invalid("vehicle thresholds must be within 0..1");
+        }
+        let vt = &self.vehicle_tracking;
+        if ![
+            vt.high_score,
+            vt.low_score,
+            vt.new_track_score,
+            vt.match_iou,
+        ]
+        .into_iter()
+        .all(unit)
+            || vt.low_score > vt.high_score
+            || vt.max_lost_secs <= 0.0
+            || vt.min_hits == 0
+        {
+            return invalid(
+                "vehicle_tracking: scores and match_iou in 0..1, low_score <= high_score, max_lost_secs > 0, min_hits >= 1",
+            );
+        }
+        if let Err(message) = self.rules.validate() {
+            return invalid(&message);
+        }
+        let r = &self.rules;
+        let needs_vehicles = !r.zones.is_empty() || r.obscured.is_some() || r.flow.is_some();
+        if needs_vehicles && self.models.vehicle_detector.is_none() {
+            return invalid(
+                "rules.zones, rules.obscured and rules.flow need vehicles: set models.vehicle_detector",
+            );
         }
         Ok(())
     }

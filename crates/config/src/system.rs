@@ -22,6 +22,29 @@ pub struct SystemConfig {
     /// The cameras to analyse.
     #[serde(default)]
     pub cameras: Vec<CameraConfig>,
+    /// The HTTP API (weigh-in-motion intake); off when absent.
+    #[serde(default)]
+    pub api: Option<ApiConfig>,
+    /// Weigh-in-motion record files to follow.
+    #[serde(default)]
+    pub wim: WimSourcesConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Address to listen on, e.g. "127.0.0.1:8080".
+    pub listen: std::net::SocketAddr,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WimSourcesConfig {
+    /// JSONL files that stations (or their gateways) append records to, one JSON record per
+    /// line; followed like `tail -F` (new lines are read, a truncated file is read again from the
+    /// start). Relative paths resolve against this file's folder.
+    #[serde(default)]
+    pub jsonl: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -135,6 +158,7 @@ impl SystemConfig {
         for camera in &mut config.cameras {
             camera.pipeline = resolve(path, &camera.pipeline);
         }
+        config.wim.jsonl = config.wim.jsonl.iter().map(|p| resolve(path, p)).collect();
         config.validate(path)?;
         Ok(config)
     }

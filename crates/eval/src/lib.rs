@@ -190,6 +190,7 @@ mod tests {
             }),
             vehicle: None,
             evidence: vec![],
+            details: None,
             provenance: Provenance {
                 pipeline: "p".into(),
                 pipeline_sha256: String::new(),

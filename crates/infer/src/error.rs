@@ -38,6 +38,13 @@ pub enum InferError {
         reason: String,
     },
 
+    #[error("model {model} at {path} is not the expected model: {reason}")]
+    UnexpectedModel {
+        model: &'static str,
+        path: PathBuf,
+        reason: String,
+    },
+
     #[error("cannot read alphabet {path}: {source}")]
     Alphabet {
         path: PathBuf,

@@ -1,4 +1,4 @@
-//! ONNX Runtime sessions and the plate models' pre/post-processing.
+//! ONNX Runtime sessions and the plate and vehicle models' pre/post-processing.
 //!
 //! Pure steps (priors, box/landmark decoding, NMS, perspective warp, CTC decoding, colour) take
 //! plain slices and are tested without a runtime; [`PlateReader`] wires them to the two models.
@@ -16,6 +16,7 @@ pub mod priors;
 mod reader;
 pub mod recognizer;
 pub mod runtime;
+pub mod vehicle;
 pub mod warp;
 
 pub use detector::{DetectorConfig, PlateDetection, PlateDetector};
@@ -25,3 +26,4 @@ pub use image::{RgbBuf, RgbView};
 pub use reader::{PlateReader, PlateReaderConfig};
 pub use recognizer::{DecodeMode, PlateRecognizer, PlateText};
 pub use runtime::{load_onnx_runtime, OnnxModel};
+pub use vehicle::{VehicleDetector, VehicleDetectorConfig};

@@ -64,6 +64,8 @@ pub struct OnnxModel {
     name: &'static str,
     path: PathBuf,
     output_names: Vec<String>,
+    /// Name and shape (-1 for dynamic dimensions) of each input, in graph order.
+    inputs: Vec<(String, Vec<i64>)>,
     session: Mutex<Session>,
 }
 
@@ -101,10 +103,23 @@ impl OnnxModel {
             .iter()
             .map(|o| o.name().to_string())
             .collect();
+        let inputs = session
+            .inputs()
+            .iter()
+            .map(|i| {
+                let shape = i
+                    .dtype()
+                    .tensor_shape()
+                    .map(|s| s.to_vec())
+                    .unwrap_or_default();
+                (i.name().to_string(), shape)
+            })
+            .collect();
         Ok(Self {
             name,
             path: path.to_path_buf(),
             output_names,
+            inputs,
             session: Mutex::new(session),
         })
     }
@@ -163,6 +178,11 @@ impl OnnxModel {
                 })
             })
             .collect()
+    }
+
+    /// Name and shape (-1 for dynamic dimensions) of each input, in graph order.
+    pub fn inputs(&self) -> &[(String, Vec<i64>)] {
+        &self.inputs
     }
 
     /// Names of the model's outputs, in graph order.

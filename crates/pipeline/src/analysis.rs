@@ -1,11 +1,23 @@
-//! Per-camera analysis: observations of one frame in, finished vehicle passes out as events.
+//! Per-camera analysis: one frame's plate and vehicle findings in; plate reads and rule events
+//! out. Plates are tracked on their own (text voting); vehicles are tracked ByteTrack-style, and a
+//! plate read belongs to the vehicle whose box holds the plate in the read's best frame.
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, Duration, FixedOffset};
 use image::RgbImage;
-use xl_schema::{Event, PlateObservation, SourceKind};
-use xl_track::{PlateTracker, TrackerParams};
+use xl_rules::{VehiclePassSummary, ZoneEntry};
+use xl_schema::{
+    BBox, Event, EventDetails, EventKind, PlateObservation, ReadRef, SourceKind, VehicleDetection,
+    VehicleInfo,
+};
+use xl_track::{
+    FinishedTrack, FinishedVehicle, PlateTracker, TrackedVehicle, TrackerParams, VehicleTracker,
+    VehicleTrackerParams,
+};
 
+use crate::enforcement::{read_ref, CameraRules, Enforcement, PassRecord};
+use crate::event_factory::{source_of, RuleEvent};
 use crate::EventFactory;
 
 /// Where and when a frame was taken; carried with the frame through tracking into the event.
@@ -34,53 +46,416 @@ impl FrameMeta {
             frame.source_height as f32 / frame.image.height().max(1) as f32,
         )
     }
+
+    /// `bbox` (analysis pixels) in source pixels, rounded.
+    pub fn to_source(&self, bbox: &BBox) -> BBox {
+        let (sx, sy) = self.scale_to_source;
+        BBox::new(
+            (bbox.x1 * sx).round(),
+            (bbox.y1 * sy).round(),
+            (bbox.x2 * sx).round(),
+            (bbox.y2 * sy).round(),
+        )
+    }
+
+    /// The event time of tracking time `time` (seconds on this frame's clock).
+    fn ts_at(&self, time: f64) -> DateTime<FixedOffset> {
+        self.ts + Duration::milliseconds(((time - self.time) * 1000.0).round() as i64)
+    }
 }
 
-/// A frame kept for evidence while its track is alive.
+/// A frame kept for evidence while its tracks are alive, with the vehicles tracked in it.
 #[derive(Debug, Clone)]
 pub struct AnalysedFrame {
     pub image: Arc<RgbImage>,
     pub meta: FrameMeta,
+    /// Confirmed vehicle tracks seen in this frame (analysis pixels).
+    pub vehicles: Arc<[TrackedVehicle]>,
 }
 
-/// Tracking state of one camera (or one video file).
+/// What is known about one vehicle track while it lasts, and until late plate reads settle.
+struct VehiclePass {
+    class: xl_schema::VehicleClass,
+    frames: u32,
+    plate_observations: u32,
+    first_ts: DateTime<FixedOffset>,
+    last_ts: DateTime<FixedOffset>,
+    /// The frame where the vehicle looked biggest, and its box there (analysis pixels).
+    best: Option<(AnalysedFrame, BBox)>,
+    max_height_src: f32,
+    zone_entries: Vec<(ZoneEntry, AnalysedFrame, BBox)>,
+    read: Option<(ReadRef, Event)>,
+}
+
+/// Tracking and per-camera rule state of one camera (or one video file).
 pub struct CameraAnalysis {
-    tracker: PlateTracker<AnalysedFrame>,
+    camera: Arc<str>,
+    plates: PlateTracker<AnalysedFrame>,
+    vehicles: VehicleTracker,
+    passes: HashMap<u64, VehiclePass>,
+    /// Ended vehicle passes waiting (until the time given) for plate tracks that end later.
+    settling: Vec<(f64, u64, VehiclePass)>,
+    /// How long a finished pass waits for its plate read.
+    settle_secs: f64,
+    rules: CameraRules,
+    enforcement: Arc<Enforcement>,
     factory: Arc<EventFactory>,
+    last_meta: Option<FrameMeta>,
 }
 
 impl CameraAnalysis {
-    pub fn new(params: TrackerParams, factory: Arc<EventFactory>) -> Self {
+    pub fn new(
+        camera: Arc<str>,
+        params: TrackerParams,
+        vehicle_params: VehicleTrackerParams,
+        rules: CameraRules,
+        enforcement: Arc<Enforcement>,
+        factory: Arc<EventFactory>,
+    ) -> Self {
         Self {
-            tracker: PlateTracker::new(params),
+            camera,
+            settle_secs: params.max_gap_secs + 0.5,
+            plates: PlateTracker::new(params),
+            vehicles: VehicleTracker::new(vehicle_params),
+            passes: HashMap::new(),
+            settling: Vec::new(),
+            rules,
+            enforcement,
             factory,
+            last_meta: None,
         }
     }
 
-    /// Adds one analysed frame; returns events for vehicle passes that ended before it.
+    /// Adds one analysed frame; returns the events that became final with it.
     pub fn on_frame(
         &mut self,
-        frame: AnalysedFrame,
-        observations: Vec<PlateObservation>,
+        image: Arc<RgbImage>,
+        meta: FrameMeta,
+        plates: Vec<PlateObservation>,
+        vehicles: &[VehicleDetection],
     ) -> Vec<Event> {
-        let time = frame.meta.time;
-        let finished = self.tracker.update(time, observations, frame);
-        finished
-            .iter()
-            .map(|t| self.factory.plate_read(t))
-            .collect()
+        let time = meta.time;
+        let update = self.vehicles.update(time, vehicles);
+        let frame = AnalysedFrame {
+            image,
+            meta: meta.clone(),
+            vehicles: update.seen.clone().into(),
+        };
+        let mut events = Vec::new();
+        self.observe_vehicles(&frame, &plates);
+        let finished = self.plates.update(time, plates, frame);
+        for track in &finished {
+            events.extend(self.plate_read(track));
+        }
+        for v in update.finished {
+            self.end_vehicle(v, time);
+        }
+        events.extend(self.settle(time, false));
+        if let Some(flow) = &mut self.rules.flow {
+            events.extend(
+                flow.poll(meta.ts)
+                    .into_iter()
+                    .map(|b| flow_event(b, &meta, &self.factory)),
+            );
+        }
+        events.extend(self.enforcement.poll_overload(meta.ts, &self.factory));
+        self.last_meta = Some(meta);
+        events
     }
 
     /// Ends every live track (end of input or shutdown).
     pub fn finish(&mut self) -> Vec<Event> {
-        let finished = self.tracker.finish_all();
-        finished
-            .iter()
-            .map(|t| self.factory.plate_read(t))
-            .collect()
+        let mut events = Vec::new();
+        for track in self.plates.finish_all() {
+            events.extend(self.plate_read(&track));
+        }
+        let time = self.last_meta.as_ref().map_or(0.0, |m| m.time);
+        for v in self.vehicles.finish_all() {
+            self.end_vehicle(v, time);
+        }
+        events.extend(self.settle(time, true));
+        if let (Some(flow), Some(meta)) = (&mut self.rules.flow, &self.last_meta) {
+            events.extend(
+                flow.flush(meta.ts)
+                    .into_iter()
+                    .map(|b| flow_event(b, meta, &self.factory)),
+            );
+        }
+        events
+    }
+
+    pub fn camera(&self) -> &Arc<str> {
+        &self.camera
     }
 
     pub fn active_tracks(&self) -> usize {
-        self.tracker.active_tracks()
+        self.plates.active_tracks() + self.vehicles.active_tracks()
     }
+
+    fn observe_vehicles(&mut self, frame: &AnalysedFrame, plates: &[PlateObservation]) {
+        let meta = &frame.meta;
+        for v in frame.vehicles.iter() {
+            let src = meta.to_source(&v.bbox);
+            let pass = self
+                .passes
+                .entry(v.track_id)
+                .or_insert_with(|| VehiclePass {
+                    class: v.class,
+                    frames: 0,
+                    plate_observations: 0,
+                    first_ts: meta.ts,
+                    last_ts: meta.ts,
+                    best: None,
+                    max_height_src: 0.0,
+                    zone_entries: Vec::new(),
+                    read: None,
+                });
+            pass.class = v.class;
+            pass.frames += 1;
+            pass.last_ts = meta.ts;
+            if src.height() > pass.max_height_src {
+                pass.max_height_src = src.height();
+                pass.best = Some((frame.clone(), v.bbox));
+            }
+            pass.plate_observations += plates
+                .iter()
+                .filter(|p| vehicle_of(&p.corners.bbox(), std::slice::from_ref(v)).is_some())
+                .count() as u32;
+            if let Some(zones) = &mut self.rules.zones {
+                for entry in zones.observe(&meta.camera_id, v.track_id, v.class, src, meta.ts) {
+                    pass.zone_entries.push((entry, frame.clone(), v.bbox));
+                }
+            }
+            if let Some(flow) = &mut self.rules.flow {
+                flow.observe(&meta.camera_id, v.track_id, v.class, src, meta.ts);
+            }
+        }
+    }
+
+    /// The plate read of a finished plate track, and what the cross-camera rules make of it.
+    fn plate_read(&mut self, track: &FinishedTrack<AnalysedFrame>) -> Vec<Event> {
+        let frame = &track.best.frame;
+        let plate_box = track.best.observation.corners.bbox();
+        let vehicle = vehicle_of(&plate_box, &frame.vehicles);
+        let info = vehicle.map(|v| VehicleInfo {
+            class: v.class.as_str().to_string(),
+            bbox: frame.meta.to_source(&v.bbox),
+            track_id: v.track_id,
+        });
+        let event = self.factory.plate_read(track, info.clone());
+        let meta = &frame.meta;
+        let pass = PassRecord {
+            read: Some(read_ref(&event)),
+            camera_id: event.camera_id.clone(),
+            ts: event.ts,
+            plate: event.plate.clone(),
+            vehicle: info,
+            evidence: event.evidence.clone(),
+            source: event.provenance.source.clone(),
+            event_id: event.id.to_string(),
+            first_ts: meta.ts_at(track.first_time),
+            last_ts: meta.ts_at(track.last_time),
+            bbox: Some(meta.to_source(&vehicle.map_or(plate_box, |v| v.bbox))),
+        };
+        if let Some(v) = vehicle {
+            let owner = self.passes.get_mut(&v.track_id).or_else(|| {
+                self.settling
+                    .iter_mut()
+                    .find(|(_, id, _)| *id == v.track_id)
+                    .map(|(_, _, p)| p)
+            });
+            if let Some(p) = owner {
+                p.read = Some((read_ref(&event), event.clone()));
+            }
+        }
+        let mut events = self.enforcement.on_plate_read(&event, pass, &self.factory);
+        events.insert(0, event);
+        events
+    }
+
+    fn end_vehicle(&mut self, v: FinishedVehicle, now: f64) {
+        if let Some(pass) = self.passes.remove(&v.track_id) {
+            self.settling
+                .push((now + self.settle_secs, v.track_id, pass));
+        }
+        if let Some(zones) = &mut self.rules.zones {
+            zones.forget_track(&self.camera, v.track_id);
+        }
+        if let Some(flow) = &mut self.rules.flow {
+            flow.forget_track(&self.camera, v.track_id);
+        }
+    }
+
+    /// Judges the passes whose plate reads have had time to arrive (all of them at the end).
+    fn settle(&mut self, now: f64, all: bool) -> Vec<Event> {
+        let (due, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.settling)
+            .into_iter()
+            .partition(|(deadline, _, _)| all || *deadline <= now);
+        self.settling = keep;
+        let mut events = Vec::new();
+        for (_, track_id, pass) in due {
+            events.extend(self.judge_pass(track_id, pass));
+        }
+        events
+    }
+
+    fn judge_pass(&mut self, track_id: u64, pass: VehiclePass) -> Vec<Event> {
+        let mut events = Vec::new();
+        let plate_text = pass.read.as_ref().map(|(r, _)| r.plate.clone());
+        for (entry, frame, bbox) in &pass.zone_entries {
+            let permitted = match (&self.rules.zones, &plate_text) {
+                (Some(z), Some(text)) => z.is_permitted(&entry.zone_id, text),
+                _ => false,
+            };
+            if !permitted {
+                events.push(self.zone_event(track_id, &pass, entry, frame, bbox));
+            }
+        }
+        let summary = VehiclePassSummary {
+            class: pass.class,
+            frames: pass.frames,
+            max_box_height_px: pass.max_height_src,
+            plate_observations: pass.plate_observations,
+        };
+        let obscured = self
+            .rules
+            .obscured
+            .as_ref()
+            .is_some_and(|r| r.judge(&summary));
+        if obscured && pass.read.is_none() {
+            if let Some(event) = self.obscured_event(track_id, &pass) {
+                self.enforcement.offer_pass(PassRecord {
+                    read: None,
+                    camera_id: event.camera_id.clone(),
+                    ts: event.ts,
+                    plate: None,
+                    vehicle: event.vehicle.clone(),
+                    evidence: event.evidence.clone(),
+                    source: event.provenance.source.clone(),
+                    event_id: event.id.to_string(),
+                    first_ts: pass.first_ts,
+                    last_ts: pass.last_ts,
+                    bbox: event.vehicle.as_ref().map(|v| v.bbox),
+                });
+                events.push(event);
+            }
+        }
+        events
+    }
+
+    fn zone_event(
+        &self,
+        track_id: u64,
+        pass: &VehiclePass,
+        entry: &ZoneEntry,
+        frame: &AnalysedFrame,
+        bbox: &BBox,
+    ) -> Event {
+        let meta = &frame.meta;
+        let key = format!("zone:{}:{}:{}", entry.zone_id, meta.frame_index, track_id);
+        let id = self
+            .factory
+            .id_for_frame(meta, &format!("restricted_zone:{key}"));
+        let evidence = self.factory.vehicle_evidence(frame, bbox, id);
+        let mut event = self.factory.rule_event(RuleEvent {
+            kind: EventKind::RestrictedZone,
+            camera_id: meta.camera_id.to_string(),
+            ts: entry.ts,
+            plate: pass.read.as_ref().and_then(|(_, e)| e.plate.clone()),
+            vehicle: Some(VehicleInfo {
+                class: pass.class.as_str().to_string(),
+                bbox: meta.to_source(bbox),
+                track_id,
+            }),
+            evidence,
+            details: EventDetails::RestrictedZone {
+                zone_id: entry.zone_id.clone(),
+                entered_at: entry.ts,
+                point: entry.point,
+                read: pass.read.as_ref().map(|(r, _)| r.clone()),
+            },
+            source: source_of(meta),
+            id_key: key,
+        });
+        event.id = id;
+        event
+    }
+
+    fn obscured_event(&self, track_id: u64, pass: &VehiclePass) -> Option<Event> {
+        let (frame, bbox) = pass.best.as_ref()?;
+        let meta = &frame.meta;
+        let key = format!("obscured:{}:{}", meta.frame_index, track_id);
+        let id = self
+            .factory
+            .id_for_frame(meta, &format!("obscured_plate:{key}"));
+        let evidence = self.factory.vehicle_evidence(frame, bbox, id);
+        let mut event = self.factory.rule_event(RuleEvent {
+            kind: EventKind::ObscuredPlate,
+            camera_id: meta.camera_id.to_string(),
+            ts: meta.ts,
+            plate: None,
+            vehicle: Some(VehicleInfo {
+                class: pass.class.as_str().to_string(),
+                bbox: meta.to_source(bbox),
+                track_id,
+            }),
+            evidence,
+            details: EventDetails::ObscuredPlate {
+                frames: pass.frames,
+                max_box_height_px: pass.max_height_src,
+                first_seen: pass.first_ts,
+                last_seen: pass.last_ts,
+            },
+            source: source_of(meta),
+            id_key: key,
+        });
+        event.id = id;
+        Some(event)
+    }
+}
+
+/// The smallest vehicle box that holds the plate's centre in its lower part (a plate sits on
+/// the front or rear, never on the roof).
+fn vehicle_of<'a>(plate: &BBox, vehicles: &'a [TrackedVehicle]) -> Option<&'a TrackedVehicle> {
+    let (cx, cy) = plate.center();
+    vehicles
+        .iter()
+        .filter(|v| {
+            let b = v.bbox;
+            cx >= b.x1
+                && cx <= b.x2
+                && cy >= b.y1 + 0.3 * b.height()
+                && cy <= b.y2 + 0.05 * b.height()
+        })
+        .min_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()))
+}
+
+fn flow_event(bucket: xl_rules::FlowBucket, meta: &FrameMeta, factory: &EventFactory) -> Event {
+    let counts = bucket
+        .counts
+        .iter()
+        .map(|(class, n)| (class.as_str().to_string(), *n))
+        .collect();
+    factory.rule_event(RuleEvent {
+        kind: EventKind::FlowCount,
+        camera_id: bucket.camera.clone(),
+        ts: bucket.interval_end,
+        plate: None,
+        vehicle: None,
+        evidence: Vec::new(),
+        id_key: format!(
+            "flow:{}:{}:{}",
+            bucket.line_id,
+            bucket.direction,
+            bucket.interval_start.timestamp()
+        ),
+        details: EventDetails::FlowCount {
+            line_id: bucket.line_id,
+            direction: bucket.direction,
+            interval_start: bucket.interval_start,
+            interval_end: bucket.interval_end,
+            counts,
+        },
+        source: source_of(meta),
+    })
 }

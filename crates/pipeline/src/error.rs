@@ -10,6 +10,8 @@ pub enum PipelineError {
     Decode(#[from] xl_decode::DecodeError),
     #[error(transparent)]
     Store(#[from] xl_store::StoreError),
+    #[error(transparent)]
+    Rules(#[from] xl_rules::RulesError),
     #[error("ONNX Runtime library not found at {}: run `make setup` or set runtime.ort_library / ORT_DYLIB_PATH", .0.display())]
     OrtLibraryMissing(PathBuf),
     #[error("{}: {message}", path.display())]

@@ -1,13 +1,14 @@
 //! Building events (with evidence) from finished tracks and still-image reads.
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, FixedOffset};
 use image::RgbImage;
 use sha2::{Digest, Sha256};
 use tracing::warn;
 use uuid::Uuid;
 use xl_schema::{
-    Event, EventKind, Evidence, EvidenceKind, PlateInfo, PlateObservation, Provenance, Quad,
-    Source, VehicleInfo,
+    BBox, Event, EventDetails, EventKind, Evidence, EvidenceKind, PlateInfo, PlateObservation,
+    Provenance, Quad, Source, VehicleInfo,
 };
 use xl_store::{encode_jpeg, EvidenceStore};
 use xl_track::FinishedTrack;
@@ -36,18 +37,107 @@ const JPEG_QUALITY: u8 = 85;
 /// Margin around the plate box in the plate-crop evidence, as a share of the box size.
 const CROP_MARGIN: f32 = 0.15;
 
+/// One evidence image to write: its kind, file name and encoded bytes (or why encoding failed).
+type EvidenceImage<'a> = (EvidenceKind, &'a str, Result<Vec<u8>, xl_store::StoreError>);
+
+/// A rule's finding, ready to become an event.
+#[derive(Debug, Clone)]
+pub struct RuleEvent {
+    pub kind: EventKind,
+    pub camera_id: String,
+    pub ts: DateTime<FixedOffset>,
+    pub plate: Option<PlateInfo>,
+    pub vehicle: Option<VehicleInfo>,
+    pub evidence: Vec<Evidence>,
+    pub details: EventDetails,
+    pub source: Source,
+    /// Unique per finding within its source; makes re-analysis ids stable.
+    pub id_key: String,
+}
+
 impl EventFactory {
-    pub fn plate_read(&self, track: &FinishedTrack<AnalysedFrame>) -> Event {
+    /// The event of a finished plate track, with the vehicle it was associated with (in source
+    /// pixels) when there was one.
+    pub fn plate_read(
+        &self,
+        track: &FinishedTrack<AnalysedFrame>,
+        vehicle: Option<VehicleInfo>,
+    ) -> Event {
         let read = &track.best;
         let id_key = format!("track:{}:{}", read.frame.meta.frame_index, track.track_id);
-        self.build(
+        let mut event = self.build(
             &read.frame,
             &read.observation,
             track.text.clone(),
             track.confidence,
-            Some(track.track_id),
             &id_key,
+        );
+        event.vehicle = vehicle;
+        event
+    }
+
+    /// An event for a rule's finding.
+    pub fn rule_event(&self, r: RuleEvent) -> Event {
+        let id = self.id_for(
+            &r.camera_id,
+            r.source.path.as_deref(),
+            r.ts,
+            &format!("{}:{}", r.kind.as_str(), r.id_key),
+        );
+        Event {
+            id,
+            kind: r.kind,
+            camera_id: r.camera_id,
+            ts: r.ts,
+            plate: r.plate,
+            vehicle: r.vehicle,
+            evidence: r.evidence,
+            details: Some(r.details),
+            provenance: self.provenance(r.source),
+        }
+    }
+
+    /// An id for an event built from `frame` (rule events that write their own evidence need it
+    /// first).
+    pub fn id_for_frame(&self, meta: &FrameMeta, key: &str) -> Uuid {
+        self.event_id(meta, key)
+    }
+
+    /// The full frame and a crop of the vehicle (`bbox` in the frame's pixels) as evidence of
+    /// event `id`.
+    pub fn vehicle_evidence(&self, frame: &AnalysedFrame, bbox: &BBox, id: Uuid) -> Vec<Evidence> {
+        let corners = Quad([
+            [bbox.x1, bbox.y1],
+            [bbox.x2, bbox.y1],
+            [bbox.x2, bbox.y2],
+            [bbox.x1, bbox.y2],
+        ]);
+        let crop = crop_around(&frame.image, &corners, 0.05);
+        self.write_images(
+            frame,
+            id,
+            [
+                (
+                    EvidenceKind::FrameJpeg,
+                    "frame.jpg",
+                    encode_jpeg(&frame.image, JPEG_QUALITY),
+                ),
+                (
+                    EvidenceKind::VehicleJpeg,
+                    "vehicle.jpg",
+                    encode_jpeg(&crop, JPEG_QUALITY),
+                ),
+            ],
         )
+    }
+
+    fn provenance(&self, source: Source) -> Provenance {
+        Provenance {
+            pipeline: self.pipeline.clone(),
+            pipeline_sha256: self.pipeline_sha256.clone(),
+            models: self.models.clone(),
+            source,
+        }
     }
 
     /// One event per plate found in a still image.
@@ -63,7 +153,6 @@ impl EventFactory {
             observation,
             observation.text.clone(),
             confidence,
-            None,
             &format!("still:{index}"),
         )
     }
@@ -74,7 +163,6 @@ impl EventFactory {
         observation: &PlateObservation,
         text: String,
         confidence: f32,
-        track_id: Option<u64>,
         id_key: &str,
     ) -> Event {
         let meta = &frame.meta;
@@ -93,34 +181,31 @@ impl EventFactory {
                 confidence: (confidence * 1000.0).round() / 1000.0,
                 corners: Quad(corners.0.map(|[x, y]| [x.round(), y.round()])),
             }),
-            vehicle: track_id.map(|track_id| VehicleInfo {
-                class: "unknown".into(),
-                bbox: corners.bbox(),
-                track_id,
-            }),
+            vehicle: None,
             evidence,
-            provenance: Provenance {
-                pipeline: self.pipeline.clone(),
-                pipeline_sha256: self.pipeline_sha256.clone(),
-                models: self.models.clone(),
-                source: Source {
-                    kind: meta.source_kind,
-                    path: meta.source_path.as_deref().map(str::to_string),
-                    frame: meta.frame_index,
-                    pts_90k: meta.pts_90k,
-                },
-            },
+            details: None,
+            provenance: self.provenance(source_of(meta)),
         }
     }
 
     fn event_id(&self, meta: &FrameMeta, key: &str) -> Uuid {
-        let ms = meta.ts.timestamp_millis().max(0) as u64;
+        self.id_for(&meta.camera_id, meta.source_path.as_deref(), meta.ts, key)
+    }
+
+    fn id_for(
+        &self,
+        camera_id: &str,
+        source_path: Option<&str>,
+        ts: DateTime<FixedOffset>,
+        key: &str,
+    ) -> Uuid {
+        let ms = ts.timestamp_millis().max(0) as u64;
         match self.ids {
             IdMode::Random => Uuid::now_v7(),
             IdMode::Deterministic => {
                 let mut h = Sha256::new();
-                h.update(meta.camera_id.as_bytes());
-                h.update(meta.source_path.as_deref().unwrap_or("").as_bytes());
+                h.update(camera_id.as_bytes());
+                h.update(source_path.unwrap_or("").as_bytes());
                 h.update(key.as_bytes());
                 let digest = h.finalize();
                 let mut random = [0u8; 10];
@@ -133,12 +218,7 @@ impl EventFactory {
     /// Evidence failures (e.g. a full disk) are logged and leave the event without that image:
     /// the event itself is never lost for want of a picture.
     fn write_evidence(&self, frame: &AnalysedFrame, corners: &Quad, id: Uuid) -> Vec<Evidence> {
-        let Some(store) = &self.evidence else {
-            return Vec::new();
-        };
-        let meta = &frame.meta;
-        let mut out = Vec::with_capacity(2);
-        let crop = plate_crop(&frame.image, corners);
+        let crop = crop_around(&frame.image, corners, CROP_MARGIN);
         let items = [
             (
                 EvidenceKind::FrameJpeg,
@@ -151,6 +231,20 @@ impl EventFactory {
                 encode_jpeg(&crop, JPEG_QUALITY),
             ),
         ];
+        self.write_images(frame, id, items)
+    }
+
+    fn write_images<const N: usize>(
+        &self,
+        frame: &AnalysedFrame,
+        id: Uuid,
+        items: [EvidenceImage<'_>; N],
+    ) -> Vec<Evidence> {
+        let Some(store) = &self.evidence else {
+            return Vec::new();
+        };
+        let meta = &frame.meta;
+        let mut out = Vec::with_capacity(N);
         for (kind, name, jpeg) in items {
             let written =
                 jpeg.and_then(|bytes| store.put(&meta.camera_id, id, meta.ts, name, &bytes));
@@ -165,9 +259,20 @@ impl EventFactory {
     }
 }
 
-fn plate_crop(image: &RgbImage, corners: &Quad) -> RgbImage {
+/// Where an event built from `meta`'s frame came from.
+pub fn source_of(meta: &FrameMeta) -> Source {
+    Source {
+        kind: meta.source_kind,
+        path: meta.source_path.as_deref().map(str::to_string),
+        frame: meta.frame_index,
+        pts_90k: meta.pts_90k,
+    }
+}
+
+/// The quad's box grown by `margin` of its size on each side, clamped to the image.
+fn crop_around(image: &RgbImage, corners: &Quad, margin: f32) -> RgbImage {
     let b = corners.bbox();
-    let (mx, my) = (b.width() * CROP_MARGIN, b.height() * CROP_MARGIN);
+    let (mx, my) = (b.width() * margin, b.height() * margin);
     let clamp_x = |v: f32| v.clamp(0.0, image.width() as f32) as u32;
     let clamp_y = |v: f32| v.clamp(0.0, image.height() as f32) as u32;
     let (x1, y1) = (clamp_x(b.x1 - mx), clamp_y(b.y1 - my));
@@ -192,7 +297,7 @@ mod tests {
     fn plate_crop_stays_inside_the_frame() {
         let image = RgbImage::new(100, 50);
         let q = Quad([[90.0, 40.0], [130.0, 40.0], [130.0, 60.0], [90.0, 60.0]]);
-        let crop = plate_crop(&image, &q);
+        let crop = crop_around(&image, &q, CROP_MARGIN);
         assert!(crop.width() >= 1 && crop.width() <= 16, "{}", crop.width());
         assert!(crop.height() >= 1 && crop.height() <= 13);
     }

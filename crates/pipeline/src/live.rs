@@ -19,9 +19,10 @@ use xl_schema::Event;
 use xl_store::{EventWriter, EvidenceStore, Store};
 
 use crate::decoder_feed::DecoderFeed;
-use crate::models::{load_readers, model_digests, tracker_params};
+use crate::enforcement::Enforcement;
+use crate::models::{load_models, model_digests, tracker_params, vehicle_tracker_params};
 use crate::worker::{run_worker, CameraSlot, EventOutlets};
-use crate::{CameraAnalysis, EventFactory, IdMode, PipelineError};
+use crate::{CameraAnalysis, EventFactory, IdMode, PipelineError, WimRouter};
 
 /// Frames waiting for inference per camera; older ones are dropped (and counted) beyond this.
 const FRAME_QUEUE_PER_CAMERA: usize = 2;
@@ -38,6 +39,8 @@ pub struct LiveOptions {
     pub health_interval: Duration,
     /// The ONNX Runtime library (already checked to exist).
     pub ort_library: PathBuf,
+    /// Weigh-in-motion records reach the pipelines' overload rules through this.
+    pub wim: Arc<WimRouter>,
 }
 
 /// What a finished live run did.
@@ -57,19 +60,28 @@ pub async fn run_live(
 
     // Pipelines in first-use order; cameras refer to them by index.
     let mut pipeline_index: HashMap<PathBuf, usize> = HashMap::new();
-    let mut pipelines: Vec<PipelineConfig> = Vec::new();
+    let mut pipelines: Vec<Arc<PipelineConfig>> = Vec::new();
     for camera in &system.cameras {
         if !pipeline_index.contains_key(&camera.pipeline) {
             pipeline_index.insert(camera.pipeline.clone(), pipelines.len());
-            pipelines.push(PipelineConfig::load(&camera.pipeline)?);
+            pipelines.push(Arc::new(PipelineConfig::load(&camera.pipeline)?));
         }
     }
+    let positions: HashMap<String, (f64, f64)> = system
+        .cameras
+        .iter()
+        .map(|c| (c.id.clone(), (c.lat, c.lon)))
+        .collect();
+    let enforcements: Vec<Arc<Enforcement>> = pipelines
+        .iter()
+        .map(|p| Enforcement::new(&p.rules, positions.clone()).map(Arc::new))
+        .collect::<Result<_, _>>()?;
     let workers = opts.workers.max(1);
-    let mut readers_per_worker: Vec<Vec<xl_infer::PlateReader>> =
+    let mut readers_per_worker: Vec<Vec<crate::AnalysisModels>> =
         (0..workers).map(|_| Vec::new()).collect();
     let mut factories = Vec::new();
     for pipeline in &pipelines {
-        let mut readers = load_readers(pipeline, workers, &opts.ort_library)?;
+        let mut readers = load_models(pipeline, workers, &opts.ort_library)?;
         factories.push(Arc::new(EventFactory {
             pipeline: pipeline.name.clone(),
             pipeline_sha256: pipeline.sha256.clone(),
@@ -92,14 +104,19 @@ pub async fn run_live(
             id: Arc::from(camera.id.as_str()),
             source_path: Arc::from(xl_ingest::redact_url(&url).as_str()),
             pipeline: p,
-            plate: pipelines[p].plate.clone(),
+            config: pipelines[p].clone(),
             queue: Arc::new(FrameQueue::new(FRAME_QUEUE_PER_CAMERA)),
             analysis: Mutex::new(CameraAnalysis::new(
+                Arc::from(camera.id.as_str()),
                 tracker_params(&pipelines[p]),
+                vehicle_tracker_params(&pipelines[p]),
+                enforcements[p].camera_rules(&camera.id)?,
+                enforcements[p].clone(),
                 factories[p].clone(),
             )),
         });
     }
+    opts.wim.attach(enforcements.clone());
     let slots = Arc::new(slots);
     let outlets = Arc::new(EventOutlets {
         store: writer.sender(),
@@ -165,6 +182,7 @@ pub async fn run_live(
 
     cancel.cancelled().await;
     info!("shutting down: stopping ingest");
+    opts.wim.detach();
     ingest.wait().await;
     draining.store(true, Ordering::Release);
     let outlets_for_finish = outlets.clone();
@@ -181,6 +199,9 @@ pub async fn run_live(
                 Err(poisoned) => poisoned.into_inner().finish(),
             };
             outlets_for_finish.publish(events);
+        }
+        for (e, f) in enforcements.iter().zip(&factories) {
+            outlets_for_finish.publish(e.flush_overload(f));
         }
     })
     .await

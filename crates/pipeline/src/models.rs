@@ -6,8 +6,11 @@ use std::path::{Path, PathBuf};
 use image::RgbImage;
 use sha2::{Digest, Sha256};
 use xl_config::{PipelineConfig, PlateSettings};
-use xl_infer::{DecodeMode, DetectorConfig, PlateReader, PlateReaderConfig};
-use xl_schema::PlateObservation;
+use xl_infer::{
+    DecodeMode, DetectorConfig, PlateReader, PlateReaderConfig, VehicleDetector,
+    VehicleDetectorConfig,
+};
+use xl_schema::{PlateObservation, VehicleDetection};
 
 use crate::PipelineError;
 
@@ -46,15 +49,56 @@ fn reader_config(pipeline: &PipelineConfig) -> PlateReaderConfig {
     }
 }
 
-/// One reader (detector + recogniser sessions, one intra-op thread each) per worker.
-pub fn load_readers(
+/// One pipeline's models as one worker holds them (one intra-op thread per session).
+#[derive(Debug)]
+pub struct AnalysisModels {
+    pub plates: PlateReader,
+    pub vehicles: Option<VehicleDetector>,
+}
+
+/// What the models found in one frame, in its pixels.
+#[derive(Debug, Clone, Default)]
+pub struct FrameFindings {
+    pub plates: Vec<PlateObservation>,
+    pub vehicles: Vec<VehicleDetection>,
+}
+
+impl AnalysisModels {
+    /// Runs every model of the pipeline on one frame and applies its plate filters.
+    pub fn analyse(
+        &self,
+        image: &RgbImage,
+        pipeline: &PipelineConfig,
+    ) -> Result<FrameFindings, xl_infer::InferError> {
+        let plates = read_plates(&self.plates, image, &pipeline.plate)?;
+        let vehicles = match &self.vehicles {
+            Some(detector) => detector.detect(image.into())?,
+            None => Vec::new(),
+        };
+        Ok(FrameFindings { plates, vehicles })
+    }
+}
+
+/// One set of models per worker.
+pub fn load_models(
     pipeline: &PipelineConfig,
     count: usize,
     ort_library: &Path,
-) -> Result<Vec<PlateReader>, PipelineError> {
+) -> Result<Vec<AnalysisModels>, PipelineError> {
     let config = reader_config(pipeline);
+    let vehicle_config = VehicleDetectorConfig {
+        score_threshold: pipeline.vehicle.score_threshold,
+        nms_iou: pipeline.vehicle.nms_iou,
+    };
     (0..count)
-        .map(|_| PlateReader::load(&config, Some(ort_library)).map_err(PipelineError::from))
+        .map(|_| {
+            let plates = PlateReader::load(&config, Some(ort_library))?;
+            let vehicles = match &pipeline.models.vehicle_detector {
+                Some(path) => Some(VehicleDetector::load(path, vehicle_config, 1)?),
+                None => None,
+            };
+            Ok(AnalysisModels { plates, vehicles })
+        })
         .collect()
 }
 
@@ -62,10 +106,12 @@ pub fn load_readers(
 pub fn model_digests(pipeline: &PipelineConfig) -> Result<BTreeMap<String, String>, PipelineError> {
     let m = &pipeline.models;
     [
-        ("plate_detector", &m.plate_detector),
-        ("plate_recognizer", &m.plate_recognizer),
+        ("plate_detector", Some(&m.plate_detector)),
+        ("plate_recognizer", Some(&m.plate_recognizer)),
+        ("vehicle_detector", m.vehicle_detector.as_ref()),
     ]
     .into_iter()
+    .filter_map(|(role, path)| path.map(|p| (role, p)))
     .map(|(role, path)| Ok((role.to_string(), sha256_file(path)?)))
     .collect()
 }
@@ -100,6 +146,19 @@ pub fn read_plates(
             && p.text_confidence() >= settings.min_text_confidence
     });
     Ok(plates)
+}
+
+pub fn vehicle_tracker_params(pipeline: &PipelineConfig) -> xl_track::VehicleTrackerParams {
+    let t = &pipeline.vehicle_tracking;
+    xl_track::VehicleTrackerParams {
+        high_score: t.high_score,
+        low_score: t.low_score,
+        new_track_score: t.new_track_score,
+        match_iou: t.match_iou,
+        max_lost_secs: f64::from(t.max_lost_secs),
+        min_hits: t.min_hits,
+        ..xl_track::VehicleTrackerParams::default()
+    }
 }
 
 pub fn tracker_params(pipeline: &PipelineConfig) -> xl_track::TrackerParams {

@@ -1,4 +1,4 @@
-//! Inference workers: each owns one plate reader and serves every camera, one frame at a time,
+//! Inference workers: each owns one set of models per pipeline and serves every camera, one frame at a time,
 //! holding a camera's lock while it works so that each camera's frames are tracked in order.
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -7,18 +7,18 @@ use std::time::{Duration, UNIX_EPOCH};
 use chrono::{DateTime, SubsecRound, Utc};
 use tokio::sync::{broadcast, mpsc};
 use tracing::{error, warn};
+use xl_config::PipelineConfig;
 use xl_decode::{DecodedFrame, FrameQueue};
-use xl_infer::PlateReader;
 use xl_schema::{china_offset, Event, SourceKind};
 
-use crate::models::read_plates;
-use crate::{AnalysedFrame, CameraAnalysis, FrameMeta};
+use crate::models::{AnalysisModels, FrameFindings};
+use crate::{CameraAnalysis, FrameMeta};
 
 pub(crate) struct CameraSlot {
     pub id: Arc<str>,
     pub source_path: Arc<str>,
     pub pipeline: usize,
-    pub plate: xl_config::PlateSettings,
+    pub config: Arc<PipelineConfig>,
     pub queue: Arc<FrameQueue<DecodedFrame>>,
     pub analysis: Mutex<CameraAnalysis>,
 }
@@ -49,7 +49,7 @@ const IDLE_WAIT: Duration = Duration::from_millis(5);
 /// Runs until `draining` is set and every queue is empty.
 pub(crate) fn run_worker(
     index: usize,
-    readers: Vec<PlateReader>,
+    models: Vec<AnalysisModels>,
     slots: Arc<Vec<CameraSlot>>,
     outlets: Arc<EventOutlets>,
     draining: Arc<AtomicBool>,
@@ -69,7 +69,7 @@ pub(crate) fn run_worker(
             let Some(frame) = slot.queue.pop_timeout(Duration::ZERO) else {
                 continue;
             };
-            let events = analyse(slot, &readers[slot.pipeline], &mut analysis, frame);
+            let events = analyse(slot, &models[slot.pipeline], &mut analysis, frame);
             drop(analysis);
             outlets.publish(events);
             next = (next + k + 1) % n;
@@ -87,15 +87,15 @@ pub(crate) fn run_worker(
 
 fn analyse(
     slot: &CameraSlot,
-    reader: &PlateReader,
+    models: &AnalysisModels,
     analysis: &mut CameraAnalysis,
     frame: DecodedFrame,
 ) -> Vec<Event> {
-    let observations = match read_plates(reader, &frame.image, &slot.plate) {
-        Ok(o) => o,
+    let findings = match models.analyse(&frame.image, &slot.config) {
+        Ok(f) => f,
         Err(e) => {
-            warn!(camera = %slot.id, frame = frame.frame_index, error = %e, "plate inference failed");
-            Vec::new()
+            warn!(camera = %slot.id, frame = frame.frame_index, error = %e, "inference failed");
+            FrameFindings::default()
         }
     };
     let wall = frame.wall_time.unwrap_or_else(std::time::SystemTime::now);
@@ -116,10 +116,9 @@ fn analyse(
         scale_to_source: FrameMeta::scale_of(&frame),
     };
     analysis.on_frame(
-        AnalysedFrame {
-            image: Arc::new(frame.image),
-            meta,
-        },
-        observations,
+        Arc::new(frame.image),
+        meta,
+        findings.plates,
+        &findings.vehicles,
     )
 }

@@ -4,6 +4,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use crate::details::{EventDetails, ReadRef};
 use crate::{BBox, PlateColor, Quad};
 
 /// China Standard Time (UTC+08:00, no daylight saving): event timestamps are written in it.
@@ -15,20 +16,50 @@ pub fn china_offset() -> FixedOffset {
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     PlateRead,
+    /// 布控: a read plate is on a watch list.
+    WatchlistHit,
+    /// 闯禁行: a vehicle of a restricted class entered a zone inside a restricted time window.
+    RestrictedZone,
+    /// 超限超载: a weigh-in-motion record above the legal gross mass for its axle count.
+    Overload,
+    /// 遮挡/无牌: a vehicle crossed the view with no readable plate.
+    ObscuredPlate,
+    /// 套牌: one plate read at two places faster apart than a vehicle can travel.
+    ClonedPlate,
+    /// Vehicles counted over a line in one interval.
+    FlowCount,
 }
 
 impl EventKind {
+    pub const ALL: [EventKind; 7] = [
+        EventKind::PlateRead,
+        EventKind::WatchlistHit,
+        EventKind::RestrictedZone,
+        EventKind::Overload,
+        EventKind::ObscuredPlate,
+        EventKind::ClonedPlate,
+        EventKind::FlowCount,
+    ];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             EventKind::PlateRead => "plate_read",
+            EventKind::WatchlistHit => "watchlist_hit",
+            EventKind::RestrictedZone => "restricted_zone",
+            EventKind::Overload => "overload",
+            EventKind::ObscuredPlate => "obscured_plate",
+            EventKind::ClonedPlate => "cloned_plate",
+            EventKind::FlowCount => "flow_count",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "plate_read" => Some(EventKind::PlateRead),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Violations are kept longer and highlighted; reads and counts are not.
+    pub fn is_violation(&self) -> bool {
+        !matches!(self, EventKind::PlateRead | EventKind::FlowCount)
     }
 }
 
@@ -52,6 +83,7 @@ pub struct VehicleInfo {
 pub enum EvidenceKind {
     FrameJpeg,
     PlateJpeg,
+    VehicleJpeg,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -101,6 +133,9 @@ pub struct Event {
     pub vehicle: Option<VehicleInfo>,
     #[serde(default)]
     pub evidence: Vec<Evidence>,
+    /// What the rule found, for every kind but `plate_read`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<EventDetails>,
     pub provenance: Provenance,
 }
 

@@ -4,12 +4,14 @@
 
 mod error;
 mod evidence;
+mod flow;
 mod query;
 mod sqlite;
 mod writer;
 
 pub use error::StoreError;
 pub use evidence::{encode_jpeg, EvidenceStore};
+pub use flow::{flow_rows, FlowQuery, FlowRow};
 pub use query::EventQuery;
 pub use sqlite::Store;
 pub use writer::{EventWriter, WriterStats};

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use xl_schema::Event;
 
 use crate::error::query_err;
+use crate::flow::{flow_rows, from_ms, FlowQuery, FlowRow};
 use crate::{EventQuery, StoreError};
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -90,8 +91,70 @@ impl Store {
                 .map_err(query_err("insert events"))?;
             inserted += result.rows_affected();
         }
+        let flow: Vec<FlowRow> = events.iter().flat_map(flow_rows).collect();
+        for chunk in flow.chunks(1000) {
+            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT OR REPLACE INTO flow_counts (camera_id, line_id, direction, class, interval_start_ms, interval_end_ms, count) ",
+            );
+            qb.push_values(chunk, |mut b, r| {
+                b.push_bind(r.camera_id.clone())
+                    .push_bind(r.line_id.clone())
+                    .push_bind(r.direction.clone())
+                    .push_bind(r.class.clone())
+                    .push_bind(r.interval_start.timestamp_millis())
+                    .push_bind(r.interval_end.timestamp_millis())
+                    .push_bind(i64::from(r.count));
+            });
+            qb.build()
+                .execute(&mut *tx)
+                .await
+                .map_err(query_err("insert flow counts"))?;
+        }
         tx.commit().await.map_err(query_err("commit"))?;
         Ok(inserted)
+    }
+
+    /// The flow time series, by interval then camera, line, direction and class.
+    pub async fn flow_counts(&self, q: &FlowQuery) -> Result<Vec<FlowRow>, StoreError> {
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "SELECT camera_id, line_id, direction, class, interval_start_ms, interval_end_ms, count FROM flow_counts WHERE 1=1",
+        );
+        if let Some(c) = &q.camera_id {
+            qb.push(" AND camera_id = ").push_bind(c.clone());
+        }
+        if let Some(l) = &q.line_id {
+            qb.push(" AND line_id = ").push_bind(l.clone());
+        }
+        if let Some(c) = &q.class {
+            qb.push(" AND class = ").push_bind(c.clone());
+        }
+        if let Some(from) = q.from {
+            qb.push(" AND interval_start_ms >= ")
+                .push_bind(from.timestamp_millis());
+        }
+        if let Some(to) = q.to {
+            qb.push(" AND interval_start_ms < ")
+                .push_bind(to.timestamp_millis());
+        }
+        qb.push(" ORDER BY interval_start_ms, camera_id, line_id, direction, class LIMIT ")
+            .push_bind(i64::from(q.limit.max(1)));
+        let rows = qb
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_err("flow counts"))?;
+        Ok(rows
+            .iter()
+            .map(|r| FlowRow {
+                camera_id: r.get(0),
+                line_id: r.get(1),
+                direction: r.get(2),
+                class: r.get(3),
+                interval_start: from_ms(r.get(4)),
+                interval_end: from_ms(r.get(5)),
+                count: r.get::<i64, _>(6).clamp(0, i64::from(u32::MAX)) as u32,
+            })
+            .collect())
     }
 
     /// Events matching `q`, oldest first.

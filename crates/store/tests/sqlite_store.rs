@@ -19,6 +19,7 @@ fn event(camera: &str, plate: &str, ts: DateTime<FixedOffset>) -> Event {
         }),
         vehicle: None,
         evidence: vec![],
+        details: None,
         provenance: Provenance {
             pipeline: "plates".into(),
             pipeline_sha256: "00".into(),

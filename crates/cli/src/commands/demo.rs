@@ -6,11 +6,11 @@ use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 use xl_config::{
-    CameraConfig, DecodeSetting, EvidenceConfig, RuntimeConfig, StoreConfig, SystemConfig,
-    TransportSetting,
+    ApiConfig, CameraConfig, DecodeSetting, EvidenceConfig, RuntimeConfig, StoreConfig,
+    SystemConfig, TransportSetting, WimSourcesConfig,
 };
 use xl_ingest::HealthRegistry;
-use xl_pipeline::{run_live, LiveOptions};
+use xl_pipeline::{run_live, LiveOptions, WimRouter};
 use xl_schema::VideoCodec;
 use xl_sim::{SimConfig, Simulator};
 
@@ -65,6 +65,8 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
         },
         runtime: RuntimeConfig::default(),
         cameras,
+        api: Some(ApiConfig { listen: a.listen }),
+        wim: WimSourcesConfig::default(),
     };
     let workers = a.workers.unwrap_or_else(super::default_workers);
     let rt = super::tokio_runtime()?;
@@ -80,8 +82,13 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
         });
         tokio::spawn(print_health(health.clone(), cancel.clone()));
         info!(store = %a.store, evidence = %a.evidence.display(), truth = %a.truth.display(), "demo running; Ctrl-C to stop");
-        let opts = LiveOptions { system, workers, events, health, health_interval: Duration::from_secs(2), ort_library };
-        run_live(opts, cancel).await
+        let wim = Arc::new(WimRouter::new());
+        let services = super::services::start(&system, wim.clone(), cancel.clone()).await?;
+        let opts = LiveOptions { system, workers, events, health, health_interval: Duration::from_secs(2), ort_library, wim };
+        let result = run_live(opts, cancel.clone()).await;
+        cancel.cancel();
+        services.wait().await;
+        anyhow::Ok(result?)
     });
     sim.stop();
     let done = result.context("pipeline failed")?;

@@ -20,8 +20,10 @@ pub fn query(store_args: StoreArgs, f: EventFilters, format: Format) -> anyhow::
         .kind
         .as_deref()
         .map(|k| {
-            EventKind::parse(k)
-                .with_context(|| format!("unknown event kind {k:?} (known: plate_read)"))
+            EventKind::parse(k).with_context(|| {
+                let known: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
+                format!("unknown event kind {k:?} (known: {})", known.join(", "))
+            })
         })
         .transpose()?;
     let q = EventQuery {

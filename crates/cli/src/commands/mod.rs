@@ -1,12 +1,15 @@
 mod cameras;
 mod demo;
 mod events;
+mod flow;
 mod reanalyze;
 mod run;
+mod services;
 mod shutdown;
 mod sim;
+mod wim;
 
-use crate::args::{CamerasCommand, Cli, Command, EventsCommand};
+use crate::args::{CamerasCommand, Cli, Command, EventsCommand, FlowCommand};
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
@@ -22,6 +25,30 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     format,
                 },
         } => events::query(store, filters, format),
+        Command::Flow {
+            command:
+                FlowCommand::Query {
+                    store,
+                    camera,
+                    line,
+                    class,
+                    from,
+                    to,
+                    limit,
+                    format,
+                },
+        } => flow::query(
+            store,
+            xl_store::FlowQuery {
+                camera_id: camera,
+                line_id: line,
+                class,
+                from: flow::parse_time(from.as_deref(), "--from")?,
+                to: flow::parse_time(to.as_deref(), "--to")?,
+                limit,
+            },
+            format,
+        ),
         Command::Cameras {
             command: CamerasCommand::Status { store, format },
         } => cameras::status(store, format),

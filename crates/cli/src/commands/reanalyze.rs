@@ -4,9 +4,9 @@ use std::io::{BufWriter, IsTerminal, Write};
 use anyhow::Context;
 use chrono::DateTime;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use xl_config::PipelineConfig;
+use xl_config::{PipelineConfig, SystemConfig};
 use xl_pipeline::{
-    collect_inputs, load_readers, reanalyze, PipelineError, ReanalyzeOptions, ReanalyzeProgress,
+    collect_inputs, load_models, reanalyze, PipelineError, ReanalyzeOptions, ReanalyzeProgress,
 };
 
 use crate::args::ReanalyzeArgs;
@@ -25,14 +25,28 @@ pub fn run(a: ReanalyzeArgs) -> anyhow::Result<()> {
         !inputs.is_empty(),
         "no image or video files found in the given paths"
     );
+    let cameras = match &a.config {
+        Some(path) => SystemConfig::load(path)?
+            .cameras
+            .into_iter()
+            .map(|c| (c.id, (c.lat, c.lon)))
+            .collect(),
+        None => Vec::new(),
+    };
+    let wim = match &a.wim {
+        Some(path) => super::wim::read_jsonl(path)?,
+        None => Vec::new(),
+    };
     let ort_library = super::run::init_runtimes(a.ort_library.as_deref())?;
-    let reader = load_readers(&pipeline, 1, &ort_library)?.remove(0);
+    let models = load_models(&pipeline, 1, &ort_library)?.remove(0);
     let opts = ReanalyzeOptions {
         pipeline,
         camera_id: a.camera.clone(),
+        cameras,
         start,
         evidence_root: a.evidence.clone(),
         sample_fps: a.sample_fps,
+        wim,
     };
     let mut out: Box<dyn Write> = match &a.out {
         Some(path) => Box::new(BufWriter::new(
@@ -43,7 +57,7 @@ pub fn run(a: ReanalyzeArgs) -> anyhow::Result<()> {
     let bar = progress_bar(inputs.len() as u64);
     let summary = reanalyze(
         &inputs,
-        &reader,
+        &models,
         &opts,
         |p| match p {
             ReanalyzeProgress::FileStarted {
@@ -71,6 +85,9 @@ pub fn run(a: ReanalyzeArgs) -> anyhow::Result<()> {
         failed = summary.failed.len(),
         "re-analysis done"
     );
+    for (line, reason) in &summary.wim_rejected {
+        tracing::warn!(line, reason = %reason, "WIM record rejected");
+    }
     if let Some((path, reason)) = summary.failed.first() {
         anyhow::bail!(
             "{} of {} files failed; first: {}: {reason}",

@@ -6,7 +6,7 @@ use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 use xl_config::SystemConfig;
 use xl_ingest::HealthRegistry;
-use xl_pipeline::{resolve_ort_library, run_live, LiveOptions};
+use xl_pipeline::{resolve_ort_library, run_live, LiveOptions, WimRouter};
 
 use crate::args::RunArgs;
 
@@ -36,6 +36,8 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
         let cancel = CancellationToken::new();
         super::shutdown::on_signal_or_timeout(cancel.clone(), a.duration);
         let (events, _) = tokio::sync::broadcast::channel(1024);
+        let wim = Arc::new(WimRouter::new());
+        let services = super::services::start(&system, wim.clone(), cancel.clone()).await?;
         let opts = LiveOptions {
             system,
             workers,
@@ -43,8 +45,14 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
             health: Arc::new(HealthRegistry::new()),
             health_interval: Duration::from_secs(2),
             ort_library,
+            wim,
         };
-        run_live(opts, cancel).await.context("pipeline failed")
+        let result = run_live(opts, cancel.clone())
+            .await
+            .context("pipeline failed");
+        cancel.cancel();
+        services.wait().await;
+        result
     })?;
     Ok(())
 }
