@@ -28,6 +28,11 @@ pub enum Command {
         #[command(subcommand)]
         command: EventsCommand,
     },
+    /// Score events against simulator truth.
+    Eval {
+        #[command(subcommand)]
+        command: EvalCommand,
+    },
     /// Vehicle flow counts (per count line, direction, class and interval).
     Flow {
         #[command(subcommand)]
@@ -58,6 +63,27 @@ pub struct SimArgs {
     /// Scenario seed: the same seed gives the same scenes and plates.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Also write the enforcement side (rules.toml, watchlist.csv, rules-truth.jsonl) to this
+    /// folder and feed weigh-in-motion records into its wim.jsonl in real time.
+    #[arg(long)]
+    pub world: Option<PathBuf>,
+    /// Seconds of rule truth and WIM records generated ahead with --world.
+    #[arg(long, default_value_t = 3600)]
+    pub world_horizon: u32,
+    /// Instead of serving, write recorded footage (cam-<i>.mp4), the world files (world/) with
+    /// every WIM record, a system config (xl.toml) and a pipeline with the generated rules
+    /// (world/pipeline.toml) to this folder, for `xl reanalyze`.
+    #[arg(long)]
+    pub export: Option<PathBuf>,
+    /// Seconds of footage to export.
+    #[arg(long, default_value_t = 600)]
+    pub export_secs: u32,
+    /// Time of the exported footage's first frame (RFC 3339).
+    #[arg(long, default_value = "2026-11-29T09:00:00+08:00")]
+    pub export_start: String,
+    /// Base pipeline for the exported deployment's pipeline file.
+    #[arg(long, default_value = "pipelines/checkpoint.toml")]
+    pub pipeline: PathBuf,
     #[arg(long, default_value_t = 1280)]
     pub width: u32,
     #[arg(long, default_value_t = 720)]
@@ -100,8 +126,11 @@ pub struct DemoArgs {
     pub port: u16,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    #[arg(long, default_value = "pipelines/plates.toml")]
+    #[arg(long, default_value = "pipelines/checkpoint.toml")]
     pub pipeline: PathBuf,
+    /// Where the simulated deployment's rules, watch list, rule truth and WIM feed are written.
+    #[arg(long, default_value = "var/demo-world")]
+    pub world: PathBuf,
     #[arg(long, default_value = "sqlite://var/xl.db")]
     pub store: String,
     #[arg(long, default_value = "var/evidence")]
@@ -178,6 +207,27 @@ pub enum EventsCommand {
         filters: EventFilters,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// Precision and recall per rule: events (JSONL, e.g. from `xl reanalyze`) against the
+    /// simulator's rules-truth.jsonl.
+    Rules {
+        #[arg(long)]
+        truth: PathBuf,
+        #[arg(long)]
+        events: PathBuf,
+        /// Score from this time (RFC 3339); default: the first truth.
+        #[arg(long)]
+        from: Option<String>,
+        /// Score until this time (RFC 3339); default: the last event.
+        #[arg(long)]
+        to: Option<String>,
+        /// Write the scores as JSON here too.
+        #[arg(long)]
+        json: Option<PathBuf>,
     },
 }
 

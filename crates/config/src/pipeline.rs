@@ -28,6 +28,10 @@ pub struct PipelineConfig {
     /// Enforcement rules; every section is optional (see docs/rules.md).
     #[serde(default)]
     pub rules: xl_rules::RulesConfig,
+    /// Read the rules from this TOML file instead of `[rules]` (rules managed apart from the
+    /// models, or generated, e.g. by `xl sim --world`). Relative to this file.
+    #[serde(default)]
+    pub rules_file: Option<PathBuf>,
     /// sha256 of the file's bytes (filled in by `load`).
     #[serde(skip)]
     pub sha256: String,
@@ -152,15 +156,32 @@ impl PipelineConfig {
     /// Loads and validates a pipeline file; model paths are resolved against its folder.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let (mut config, text): (PipelineConfig, String) = read_toml(path)?;
-        config.sha256 = hex::encode(Sha256::digest(text.as_bytes()));
+        let mut hasher = Sha256::new();
+        hasher.update(text.as_bytes());
+        if let Some(file) = config.rules_file.clone() {
+            let file = resolve(path, &file);
+            if config.rules != xl_rules::RulesConfig::default() {
+                return Err(ConfigError::Invalid {
+                    path: path.to_path_buf(),
+                    message: "set either [rules] or rules_file, not both".into(),
+                });
+            }
+            let (mut rules, rules_text): (xl_rules::RulesConfig, String) = read_toml(&file)?;
+            if let Some(w) = &mut rules.watchlist {
+                w.files = w.files.iter().map(|f| resolve(&file, f)).collect();
+            }
+            hasher.update(rules_text.as_bytes());
+            config.rules = rules;
+            config.rules_file = Some(file);
+        } else if let Some(w) = &mut config.rules.watchlist {
+            w.files = w.files.iter().map(|f| resolve(path, f)).collect();
+        }
+        config.sha256 = hex::encode(hasher.finalize());
         let m = &mut config.models;
         m.plate_detector = resolve(path, &m.plate_detector);
         m.plate_recognizer = resolve(path, &m.plate_recognizer);
         m.plate_dictionary = resolve(path, &m.plate_dictionary);
         m.vehicle_detector = m.vehicle_detector.as_ref().map(|p| resolve(path, p));
-        if let Some(w) = &mut config.rules.watchlist {
-            w.files = w.files.iter().map(|f| resolve(path, f)).collect();
-        }
         config.validate(path)?;
         Ok(config)
     }

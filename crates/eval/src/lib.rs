@@ -1,7 +1,12 @@
-//! Scoring `plate_read` events against the simulator's ground truth, with the acceptance figures
+//! Scoring events against the simulator's ground truth. Plate reads: the acceptance figures
 //! of the live pipeline: pass recall with the exact text, share of events whose text is in no
-//! pass's truth, and share of passes reported more than once.
+//! pass's truth, and share of passes reported more than once. Rules: precision and recall per
+//! rule (see `rules`).
 #![forbid(clippy::print_stdout, clippy::print_stderr)]
+
+mod rules;
+
+pub use rules::{parse_rule_truth, score_rules, RuleScore, RuleTruth};
 
 use chrono::{DateTime, Duration, FixedOffset};
 use serde::Deserialize;

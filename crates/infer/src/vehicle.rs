@@ -111,10 +111,16 @@ impl VehicleDetector {
         self.size
     }
 
+    /// The model input for `frame` (stretched to the input size, normalised BGR floats in the
+    /// model's layout): the pre-processing step of [`Self::detect`], public for benchmarks.
+    pub fn preprocess(&self, frame: RgbView<'_>) -> Result<Vec<f32>> {
+        preprocess(frame, self.size, self.layout)
+    }
+
     /// Vehicles in an RGB frame, in its pixels, best score first.
     pub fn detect(&self, frame: RgbView<'_>) -> Result<Vec<VehicleDetection>> {
         let n = self.size as usize;
-        let input = preprocess(frame, self.size, self.layout)?;
+        let input = self.preprocess(frame)?;
         let shape = match self.layout {
             Layout::Nchw => [1, 3, n, n],
             Layout::Nhwc => [1, n, n, 3],

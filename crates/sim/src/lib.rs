@@ -9,6 +9,7 @@ mod cache;
 mod color;
 mod encode;
 mod error;
+mod export;
 mod font;
 mod frame;
 mod plate_render;
@@ -20,14 +21,24 @@ mod scene_render;
 mod server;
 mod timeline;
 mod truth;
+mod vehicle_art;
+#[cfg(test)]
+mod vehicle_dump;
+mod vehicle_models;
+mod vehicle_raster;
+pub mod world;
+mod world_files;
 
 use std::path::PathBuf;
 
 use xl_schema::VideoCodec;
 
 pub use error::SimError;
-pub use prepare::{prepare_clips, PreparedClip};
+pub use export::{export, Export};
+pub use prepare::{prepare_clips, scenario_for, PreparedClip};
 pub use truth::TruthRecord;
+pub use world::{camera_id, camera_position, RuleTruth};
+pub use world_files::{write_wim_all, write_world, WimFeeder, WorldFiles};
 
 /// Simulator settings; `Default` gives one 1280x720 25 fps H.264 camera on 127.0.0.1:8554.
 #[derive(Clone, Debug)]
@@ -46,6 +57,11 @@ pub struct SimConfig {
     pub truth_path: PathBuf,
     /// Pre-encoded clips, keyed by every input that shapes them.
     pub cache_dir: PathBuf,
+    /// Also write the enforcement side of the deployment (rules, watch list, rule truth) to this
+    /// folder and feed WIM records into its `wim.jsonl` in real time.
+    pub world: Option<WorldFiles>,
+    /// How far ahead (seconds) the rule truth and WIM records are generated.
+    pub world_horizon_secs: u32,
 }
 
 impl Default for SimConfig {
@@ -62,6 +78,8 @@ impl Default for SimConfig {
             clip_secs: 60,
             truth_path: PathBuf::from("var/sim-truth.jsonl"),
             cache_dir: PathBuf::from("var/sim-cache"),
+            world: None,
+            world_horizon_secs: 3600,
         }
     }
 }
@@ -103,6 +121,7 @@ pub struct Simulator {
     server: server::Server,
     bind: String,
     cameras: usize,
+    wim: Option<WimFeeder>,
 }
 
 impl Simulator {
@@ -112,19 +131,34 @@ impl Simulator {
         gstreamer::init().map_err(|e| SimError::Gst(format!("init: {e}")))?;
         let truth = truth::TruthWriter::create(&config.truth_path)?;
         let prepared = prepare_clips(&config)?;
-        let (clips, scenarios) = prepared.into_iter().map(|p| (p.aus, p.scenario)).unzip();
+        let (clips, scenarios): (Vec<_>, Vec<_>) =
+            prepared.into_iter().map(|p| (p.aus, p.scenario)).unzip();
         let server = server::Server::start(
             &config.bind,
             config.port,
             config.codec,
             clips,
-            scenarios,
+            scenarios.clone(),
             truth,
         )?;
+        let wim = match &config.world {
+            Some(files) => {
+                let records = write_world(
+                    files,
+                    config.seed,
+                    &scenarios,
+                    server.t0_wall(),
+                    config.world_horizon_secs,
+                )?;
+                Some(WimFeeder::start(files, config.seed, records)?)
+            }
+            None => None,
+        };
         Ok(Simulator {
             server,
             bind: config.bind,
             cameras: config.cameras,
+            wim,
         })
     }
 
@@ -141,6 +175,9 @@ impl Simulator {
 
     /// Stops serving, disconnects clients, closes the listening socket and flushes the truth.
     pub fn stop(mut self) {
+        if let Some(mut w) = self.wim.take() {
+            w.stop();
+        }
         self.server.shutdown();
     }
 }

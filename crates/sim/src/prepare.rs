@@ -27,14 +27,7 @@ fn prepare_one(
     camera: u32,
 ) -> Result<PreparedClip, SimError> {
     let started = Instant::now();
-    let scenario = generate(
-        config.seed,
-        camera,
-        config.width,
-        config.height,
-        config.fps,
-        config.clip_secs,
-    );
+    let scenario = scenario_for(config, camera);
     let path = cache::clip_path(config, camera, &font.fingerprint);
     if let Some(aus) = cache::load(&path, scenario.frames) {
         info!(camera, path = %path.display(), "clip loaded from cache");
@@ -68,6 +61,26 @@ fn prepare_one(
         aus,
         cached: false,
     })
+}
+
+/// Camera `camera`'s scenario: generated, and for even cameras with some of the previous
+/// camera's plates cloned (see `world::apply_clones`).
+pub fn scenario_for(config: &SimConfig, camera: u32) -> Scenario {
+    let gen = |c| {
+        generate(
+            config.seed,
+            c,
+            config.width,
+            config.height,
+            config.fps,
+            config.clip_secs,
+        )
+    };
+    let mut scenario = gen(camera);
+    if camera % 2 == 0 {
+        crate::world::apply_clones(config.seed, &gen(camera - 1), &mut scenario);
+    }
+    scenario
 }
 
 /// Prepares every camera's clip (index 0 is camera 1). GStreamer must be initialised.

@@ -93,8 +93,15 @@ pub struct Vehicle {
     pub contrast: f32,
     /// 0 sharp, 1 soft, 2 blurred.
     pub blur: u8,
-    /// Clip frames [a, b] during which the plate is visible (see `plate_visible`).
+    /// Clip frames [a, b] during which the plate is visible (see `plate_visible`); None for a
+    /// covered plate.
     pub visible: Option<(u32, u32)>,
+    /// Axles (what a weigh-in-motion station counts).
+    pub axles: u8,
+    /// Gross mass as a scale would weigh it.
+    pub gross_kg: u32,
+    /// The plate is covered (mud, cloth): no plate can be read (遮挡号牌).
+    pub plate_covered: bool,
 }
 
 /// Where a vehicle is in one frame.
@@ -308,6 +315,43 @@ fn gen_vehicle(
             _ => 2,
         },
         visible: None,
+        axles: 2,
+        gross_kg: 1500,
+        plate_covered: false,
+    }
+}
+
+/// GB 1589-2016 gross-mass limits by axle count (2..=6+), for drawing loads around them.
+const LIMIT_KG: [u32; 5] = [18_000, 25_000, 31_000, 43_000, 49_000];
+
+/// Loads and covered plates, drawn from their own random stream so the scene itself (and every
+/// plate) stays what it was before these existed.
+fn assign_loads(rng: &mut ChaCha8Rng, vehicles: &mut [Vehicle]) {
+    for v in vehicles {
+        match v.class {
+            VehicleClass::Car => {
+                v.axles = 2;
+                v.gross_kg = rng.gen_range(1_200..2_600);
+            }
+            VehicleClass::Bus => {
+                v.axles = if rng.gen_bool(0.8) { 2 } else { 3 };
+                v.gross_kg = rng.gen_range(9_000..16_000);
+            }
+            VehicleClass::Truck => {
+                v.axles = *[2u8, 3, 3, 4, 5, 6, 6]
+                    .get(rng.gen_range(0..7))
+                    .unwrap_or(&2);
+                let limit = LIMIT_KG[(v.axles as usize).clamp(2, 6) - 2] as f32;
+                // A quarter of trucks are overloaded, by 8-60%; the rest carry 35-95%.
+                let share = if rng.gen_bool(0.25) {
+                    rng.gen_range(1.08..1.6)
+                } else {
+                    rng.gen_range(0.35..0.95)
+                };
+                v.gross_kg = (limit * share).round() as u32;
+            }
+        }
+        v.plate_covered = v.class != VehicleClass::Bus && rng.gen_bool(0.06);
     }
 }
 
@@ -410,9 +454,10 @@ pub fn generate(
         }
         t += step(0.4).max(1);
     }
+    assign_loads(&mut camera_rng(seed, camera, "loads"), &mut placed);
     let vis: Vec<Option<(u32, u32)>> = placed.iter().map(|v| visible_range(v, &s)).collect();
     for (v, r) in placed.iter_mut().zip(vis) {
-        v.visible = r;
+        v.visible = if v.plate_covered { None } else { r };
     }
     s.vehicles = placed;
     s
@@ -447,7 +492,11 @@ mod tests {
             for v in &s.vehicles {
                 assert!(is_valid_plate(&v.plate), "{}", v.plate);
                 assert!(plates.insert(v.plate.clone()), "duplicate {}", v.plate);
-                let (a, b) = v.visible.expect("every vehicle shows its plate");
+                if v.plate_covered {
+                    assert!(v.visible.is_none(), "a covered plate is never visible");
+                    continue;
+                }
+                let (a, b) = v.visible.expect("every uncovered vehicle shows its plate");
                 let secs = (b - a + 1) as f32 / 25.0;
                 assert!((2.5..=7.0).contains(&secs), "{} visible {secs} s", v.plate);
                 for f in a..=b {
@@ -475,7 +524,7 @@ mod tests {
     #[test]
     fn visible_frames_have_all_corners_inside_and_neighbours_do_not() {
         let s = generate(9, 2, 640, 360, 25, 20);
-        for v in &s.vehicles {
+        for v in s.vehicles.iter().filter(|v| !v.plate_covered) {
             let (a, b) = v.visible.unwrap();
             for f in [a, (a + b) / 2, b] {
                 let p = v.pose(&s.look, 640, 360, f).unwrap();

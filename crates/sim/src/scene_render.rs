@@ -1,16 +1,22 @@
 //! Renders a scenario's frames: a per-camera background drawn once, then each frame copies it
-//! and draws the vehicles on screen (simple shaded polygons) with their pre-rendered plates.
-use crate::color::{apply_light, rgb_to_yuv, rgb_to_yuv8};
+//! and draws the vehicles on screen (3D-rendered body sprites, `vehicle_art`) with their
+//! pre-rendered plates on top.
+use crate::color::{apply_light, rgb_to_yuv};
 use crate::font::PlateFont;
 use crate::frame::Frame;
 use crate::plate_render::{render_plate, GlyphCache, PlateLight, PlateSprite};
 use crate::rng::camera_rng;
-use crate::scenario::{CameraLook, Pose, Scenario, Vehicle, VehicleClass};
+use crate::scenario::{CameraLook, Pose, Scenario};
+use crate::vehicle_art::{body_sprite, BodySprite};
+use std::sync::{Arc, Mutex};
 
 pub struct SceneRenderer<'s> {
     scenario: &'s Scenario,
     background: Frame,
     sprites: Vec<PlateSprite>,
+    /// Body sprites of the vehicles on screen in the last frame rendered, made on first use
+    /// (a few MB each, so only those on screen are kept).
+    bodies: Mutex<Vec<Option<Arc<BodySprite>>>>,
 }
 
 impl<'s> SceneRenderer<'s> {
@@ -34,6 +40,7 @@ impl<'s> SceneRenderer<'s> {
             scenario,
             background: render_background(scenario),
             sprites,
+            bodies: Mutex::new(vec![None; scenario.vehicles.len()]),
         }
     }
 
@@ -49,9 +56,27 @@ impl<'s> SceneRenderer<'s> {
             .collect();
         // Far (higher up) vehicles first so nearer ones would cover them.
         on.sort_by(|a, b| a.0.cy.total_cmp(&b.0.cy));
-        for (pose, i) in on {
+        let bodies: Vec<Arc<BodySprite>> = {
+            let mut cache = self.bodies.lock().unwrap_or_else(|e| e.into_inner());
+            let keep: Vec<Arc<BodySprite>> = on
+                .iter()
+                .map(|&(_, i)| {
+                    cache[i]
+                        .get_or_insert_with(|| Arc::new(body_sprite(&s.vehicles[i], &s.look)))
+                        .clone()
+                })
+                .collect();
+            for (i, slot) in cache.iter_mut().enumerate() {
+                if !on.iter().any(|&(_, j)| j == i) {
+                    *slot = None;
+                }
+            }
+            keep
+        };
+        for ((pose, i), body) in on.into_iter().zip(bodies) {
             let v = &s.vehicles[i];
-            draw_vehicle(&mut frame, v, &pose, &s.look);
+            // The body first: the plate is warped in on top of it.
+            body.draw(&mut frame, &pose);
             frame.draw_plate(&self.sprites[i], &pose.quad, v.blur);
         }
         frame
@@ -197,140 +222,6 @@ fn render_background(s: &Scenario) -> Frame {
         }
     }
     f
-}
-
-/// One body part: polygon in plate-width units around the plate centre, colour, opacity.
-struct Part {
-    pts: Vec<[f32; 2]>,
-    rgb: [f32; 3],
-    alpha: f32,
-    /// Emissive parts (lamps) ignore scene light.
-    lamp: bool,
-}
-
-fn trap(y0: f32, hw0: f32, y1: f32, hw1: f32) -> Vec<[f32; 2]> {
-    vec![[-hw0, y0], [hw0, y0], [hw1, y1], [-hw1, y1]]
-}
-
-fn rect(x0: f32, y0: f32, x1: f32, y1: f32) -> Vec<[f32; 2]> {
-    vec![[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
-}
-
-fn shade(c: [f32; 3], k: f32) -> [f32; 3] {
-    c.map(|v| (v * k).min(1.0))
-}
-
-fn part(pts: Vec<[f32; 2]>, rgb: [f32; 3]) -> Part {
-    Part {
-        pts,
-        rgb,
-        alpha: 1.0,
-        lamp: false,
-    }
-}
-
-fn parts(class: VehicleClass, body: [f32; 3], dusk: bool) -> Vec<Part> {
-    let glass = [0.16, 0.19, 0.23];
-    let dark = [0.08, 0.08, 0.09];
-    let lamp_rgb = if dusk {
-        [1.0, 1.0, 0.95]
-    } else {
-        [0.86, 0.87, 0.88]
-    };
-    let lamp = |pts| Part {
-        pts,
-        rgb: lamp_rgb,
-        alpha: 1.0,
-        lamp: dusk,
-    };
-    let (hw, _, _) = class.extent();
-    let mut p = Vec::new();
-    match class {
-        VehicleClass::Car => {
-            p.push(part(trap(-2.8, 1.0, -3.05, 0.9), shade(body, 1.05)));
-            p.push(part(trap(-1.95, 1.3, -2.8, 1.0), glass));
-            p.push(Part {
-                pts: vec![[-0.9, -2.7], [-0.4, -2.7], [-0.9, -2.05], [-1.2, -2.05]],
-                rgb: [0.8, 0.85, 0.9],
-                alpha: 0.18,
-                lamp: false,
-            });
-            p.push(part(trap(-0.9, hw, -1.95, 1.32), shade(body, 1.1)));
-            p.push(part(rect(-hw, -0.9, hw, -0.28), body));
-            p.push(part(rect(-0.62, -0.82, 0.62, -0.42), dark));
-            p.push(lamp(vec![
-                [-1.55, -0.85],
-                [-0.8, -0.82],
-                [-0.82, -0.58],
-                [-1.5, -0.62],
-            ]));
-            p.push(lamp(vec![
-                [0.8, -0.82],
-                [1.55, -0.85],
-                [1.5, -0.62],
-                [0.82, -0.58],
-            ]));
-            p.push(part(trap(-0.28, hw, 0.32, hw - 0.06), shade(body, 0.78)));
-            p.push(part(rect(-1.4, 0.12, 1.4, 0.3), dark));
-            p.push(part(rect(-1.52, -2.0, -1.28, -1.8), shade(body, 0.8)));
-            p.push(part(rect(1.28, -2.0, 1.52, -1.8), shade(body, 0.8)));
-        }
-        VehicleClass::Bus => {
-            p.push(part(rect(-hw, -5.0, hw, -0.3), body));
-            p.push(part(rect(-1.55, -4.85, 1.55, -4.4), dark));
-            p.push(part(rect(-1.2, -4.72, 1.2, -4.52), [0.95, 0.55, 0.1]));
-            p.push(part(rect(-1.95, -4.2, 1.95, -1.4), glass));
-            p.push(Part {
-                pts: rect(-1.9, -4.15, -0.2, -3.3),
-                rgb: [0.8, 0.85, 0.9],
-                alpha: 0.14,
-                lamp: false,
-            });
-            p.push(lamp(rect(-2.0, -1.0, -1.35, -0.68)));
-            p.push(lamp(rect(1.35, -1.0, 2.0, -0.68)));
-            p.push(part(rect(-hw, -0.3, hw, 0.38), shade(body, 0.7)));
-        }
-        VehicleClass::Truck => {
-            p.push(part(trap(-4.0, 2.15, -4.85, 2.15), [0.78, 0.78, 0.76]));
-            p.push(part(rect(-2.0, -4.0, 2.0, -0.35), body));
-            p.push(part(rect(-1.8, -3.6, 1.8, -2.35), glass));
-            p.push(part(rect(-1.25, -1.9, 1.25, -0.5), dark));
-            for k in 0..5 {
-                let y = -1.8 + k as f32 * 0.26;
-                p.push(part(rect(-1.2, y, 1.2, y + 0.08), [0.3, 0.3, 0.32]));
-            }
-            p.push(lamp(rect(-1.95, -0.95, -1.35, -0.62)));
-            p.push(lamp(rect(1.35, -0.95, 1.95, -0.62)));
-            p.push(part(rect(-2.1, -0.35, 2.1, 0.42), [0.25, 0.25, 0.27]));
-        }
-    }
-    // The recess the plate sits in.
-    p.push(part(rect(-0.56, -0.2, 0.56, 0.2), dark));
-    p
-}
-
-fn draw_vehicle(frame: &mut Frame, v: &Vehicle, pose: &Pose, look: &CameraLook) {
-    let (hw, _, below) = v.class.extent();
-    frame.shade_ellipse(
-        pose.cx,
-        pose.cy + (below - 0.15) * pose.pw,
-        (hw + 0.15) * pose.pw,
-        0.22 * pose.pw,
-        0.55,
-    );
-    for p in parts(v.class, v.body_rgb, look.dusk) {
-        let rgb = if p.lamp {
-            p.rgb
-        } else {
-            apply_light(p.rgb, look.light, look.dusk)
-        };
-        let pts: Vec<[f32; 2]> = p
-            .pts
-            .iter()
-            .map(|q| [pose.cx + q[0] * pose.pw, pose.cy + q[1] * pose.pw])
-            .collect();
-        frame.fill_convex(&pts, rgb_to_yuv8(rgb), p.alpha);
-    }
 }
 
 #[cfg(test)]

@@ -297,6 +297,11 @@ impl Server {
         })
     }
 
+    /// Wall-clock time of timeline frame 0.
+    pub fn t0_wall(&self) -> chrono::DateTime<chrono::FixedOffset> {
+        self.shared.timeline.t0_wall
+    }
+
     pub fn shutdown(&mut self) {
         self.shared.stop.store(true, Ordering::Relaxed);
         if let Some(t) = self.ticker.take() {

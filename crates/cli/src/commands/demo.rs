@@ -12,20 +12,20 @@ use xl_config::{
 use xl_ingest::HealthRegistry;
 use xl_pipeline::{run_live, LiveOptions, WimRouter};
 use xl_schema::VideoCodec;
-use xl_sim::{SimConfig, Simulator};
+use xl_sim::{SimConfig, Simulator, WorldFiles};
 
 use crate::args::DemoArgs;
 use crate::output::{event_line, stdout_line};
 
 const HEALTH_EVERY: Duration = Duration::from_secs(5);
-/// Demo cameras sit around the county seat (Anhui).
-const BASE_LAT: f64 = 30.96;
-const BASE_LON: f64 = 117.80;
 
 pub fn run(a: DemoArgs) -> anyhow::Result<()> {
     anyhow::ensure!(a.cameras >= 1, "--cameras must be at least 1");
     let ort_library = super::run::init_runtimes(None)?;
     xl_config::PipelineConfig::load(&a.pipeline)?;
+    let world = WorldFiles {
+        dir: a.world.clone(),
+    };
     let sim = Simulator::start(SimConfig {
         cameras: a.cameras,
         bind: "127.0.0.1".into(),
@@ -38,19 +38,27 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
         clip_secs: 60,
         truth_path: a.truth.clone(),
         cache_dir: "var/sim-cache".into(),
+        world: Some(world.clone()),
+        world_horizon_secs: 4 * 3600,
     })
     .context("simulator failed to start")?;
+    // The shipped pipeline with the rules generated for the simulated deployment.
+    let pipeline = super::pipeline_file::with_rules(
+        &a.pipeline,
+        &world.rules(),
+        &world.dir.join("pipeline.toml"),
+    )?;
     let cameras = sim
         .urls()
         .into_iter()
         .enumerate()
         .map(|(i, url)| CameraConfig {
-            id: format!("cam-{}", i + 1),
+            id: xl_sim::camera_id(i as u32 + 1),
             name: format!("Demo camera {}", i + 1),
             url,
-            pipeline: a.pipeline.clone(),
-            lat: BASE_LAT + 0.01 * i as f64,
-            lon: BASE_LON + 0.013 * i as f64,
+            pipeline: pipeline.clone(),
+            lat: xl_sim::camera_position(i as u32 + 1).0,
+            lon: xl_sim::camera_position(i as u32 + 1).1,
             decode: DecodeSetting::All,
             sample_fps: None,
             transport: TransportSetting::Tcp,
@@ -66,7 +74,9 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
         runtime: RuntimeConfig::default(),
         cameras,
         api: Some(ApiConfig { listen: a.listen }),
-        wim: WimSourcesConfig::default(),
+        wim: WimSourcesConfig {
+            jsonl: vec![world.wim()],
+        },
     };
     let workers = a.workers.unwrap_or_else(super::default_workers);
     let rt = super::tokio_runtime()?;

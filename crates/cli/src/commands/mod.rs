@@ -1,7 +1,9 @@
 mod cameras;
 mod demo;
+mod eval;
 mod events;
 mod flow;
+mod pipeline_file;
 mod reanalyze;
 mod run;
 mod services;
@@ -9,7 +11,7 @@ mod shutdown;
 mod sim;
 mod wim;
 
-use crate::args::{CamerasCommand, Cli, Command, EventsCommand, FlowCommand};
+use crate::args::{CamerasCommand, Cli, Command, EvalCommand, EventsCommand, FlowCommand};
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
@@ -25,6 +27,22 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     format,
                 },
         } => events::query(store, filters, format),
+        Command::Eval {
+            command:
+                EvalCommand::Rules {
+                    truth,
+                    events,
+                    from,
+                    to,
+                    json,
+                },
+        } => eval::rules(
+            &truth,
+            &events,
+            from.as_deref(),
+            to.as_deref(),
+            json.as_deref(),
+        ),
         Command::Flow {
             command:
                 FlowCommand::Query {

@@ -1,0 +1,287 @@
+//! Vehicle bodies as sprites: each vehicle's 3D model (`vehicle_models`) is rendered once by
+//! `vehicle_raster` (2x2 supersampled, lit by the camera's light), kept as a premultiplied
+//! YUVA mip chain, and scaled into each frame around the plate centre, under the plate.
+use crate::color::rgb_to_yuv;
+use crate::frame::Frame;
+use crate::scenario::{CameraLook, Pose, Vehicle};
+use crate::vehicle_models::{build, variant_hash, Model};
+use crate::vehicle_raster::{norm, Camera, Canvas, Shader};
+
+/// Sprites are rendered at the vehicle's largest plate width, at most this many px per plate
+/// width (bigger vehicles are upscaled a little; render time and memory grow with its square).
+const MAX_SPRITE_PW: f32 = 180.0;
+const SUPERSAMPLE: usize = 2;
+
+/// One resolution: premultiplied (Y, U, V, A) per pixel.
+pub struct BodyLevel {
+    w: usize,
+    h: usize,
+    /// Pixels per plate width.
+    scale: f32,
+    /// Plate centre in this level's pixels.
+    ax: f32,
+    ay: f32,
+    px: Vec<[u8; 4]>,
+}
+
+pub struct BodySprite {
+    /// Level 0 is full size; each next one is 3/4 of the previous.
+    levels: Vec<BodyLevel>,
+}
+
+fn camera(model: &Model, px_per_pw: f32) -> Camera {
+    let v = model.view;
+    Camera::looking_at(v.plate, v.pitch, v.yaw, v.dist, px_per_pw * v.dist)
+}
+
+/// Painted body extent around the plate centre in plate widths (x0, y0, x1, y1), shadow
+/// excluded: the box a detector should find.
+pub fn body_bounds(v: &Vehicle) -> [f32; 4] {
+    let model = build(v.class, variant_hash(&v.plate));
+    bounds(&model, false)
+}
+
+fn bounds(model: &Model, with_shadow: bool) -> [f32; 4] {
+    let cam = camera(model, 1.0);
+    let mut b = [f32::MAX, f32::MAX, f32::MIN, f32::MIN];
+    let shadow = model.shadow.tris.iter().filter(|_| with_shadow);
+    for t in model.mesh.tris.iter().chain(shadow) {
+        for v in &t.v {
+            let p = cam.project(v.p);
+            b = [
+                b[0].min(p[0]),
+                b[1].min(p[1]),
+                b[2].max(p[0]),
+                b[3].max(p[1]),
+            ];
+        }
+    }
+    b
+}
+
+/// Box (x0, y0, x1, y1) of the painted body in frame pixels, without the shadow.
+pub fn drawn_box(v: &Vehicle, p: &Pose) -> [f32; 4] {
+    let b = body_bounds(v);
+    [
+        p.cx + b[0] * p.pw,
+        p.cy + b[1] * p.pw,
+        p.cx + b[2] * p.pw,
+        p.cy + b[3] * p.pw,
+    ]
+}
+
+/// Renders vehicle `v`'s body under the camera's light.
+pub fn body_sprite(v: &Vehicle, look: &CameraLook) -> BodySprite {
+    let model = build(v.class, variant_hash(&v.plate));
+    let s = v.pw_to.clamp(16.0, MAX_SPRITE_PW);
+    let ss = SUPERSAMPLE as f32;
+    let b = bounds(&model, true);
+    // Level 0 size in px, with one transparent pixel all round.
+    let w = ((b[2] - b[0]) * s).ceil() as usize + 2;
+    let h = ((b[3] - b[1]) * s).ceil() as usize + 2;
+    let (ax, ay) = (-b[0] * s + 1.0, -b[1] * s + 1.0);
+    let mut cam = camera(&model, s * ss);
+    cam.cx = ax * ss;
+    cam.cy = ay * ss;
+    let shader = Shader {
+        body: v.body_rgb,
+        dusk: look.dusk,
+        sun: norm([-0.35, 0.85, 0.4]),
+        light: look.light,
+    };
+    let mut canvas = Canvas::new(w * SUPERSAMPLE, h * SUPERSAMPLE);
+    canvas.draw(&model.shadow, &cam, &shader);
+    canvas.draw(&model.mesh, &cam, &shader);
+    // Box-filter down to level 0, premultiplied.
+    let mut rgba = vec![[0.0f32; 4]; w * h];
+    let k = 1.0 / (ss * ss);
+    for y in 0..h {
+        for x in 0..w {
+            let mut acc = [0.0f32; 4];
+            for dy in 0..SUPERSAMPLE {
+                for dx in 0..SUPERSAMPLE {
+                    let p = canvas.rgba[(y * SUPERSAMPLE + dy) * canvas.w + x * SUPERSAMPLE + dx];
+                    for c in 0..3 {
+                        acc[c] += p[c] * p[3];
+                    }
+                    acc[3] += p[3];
+                }
+            }
+            rgba[y * w + x] = acc.map(|c| c * k);
+        }
+    }
+    let mut levels = vec![to_level(&rgba, w, h, s, ax, ay)];
+    let (mut cur, mut cw, mut ch, mut cs) = (rgba, w, h, s);
+    while cw >= 24 && ch >= 24 {
+        let (nw, nh) = ((cw * 3).div_ceil(4), (ch * 3).div_ceil(4));
+        let next = shrink(&cur, cw, ch, nw, nh);
+        let f = nw as f32 / cw as f32;
+        cs *= f;
+        let last = levels.last().unwrap();
+        let (nax, nay) = (last.ax * f, last.ay * nh as f32 / ch as f32);
+        levels.push(to_level(&next, nw, nh, cs, nax, nay));
+        cur = next;
+        cw = nw;
+        ch = nh;
+    }
+    BodySprite { levels }
+}
+
+/// Premultiplied linear RGBA to premultiplied YUVA bytes: a * yuv(c) = a * offset + M (a c).
+fn to_level(rgba: &[[f32; 4]], w: usize, h: usize, scale: f32, ax: f32, ay: f32) -> BodyLevel {
+    let px = rgba
+        .iter()
+        .map(|p| {
+            let a = p[3].clamp(0.0, 1.0);
+            if a <= 0.0 {
+                return [0, 0, 0, 0];
+            }
+            let c = [p[0] / a, p[1] / a, p[2] / a];
+            let yuv = rgb_to_yuv(c);
+            [
+                (yuv[0] * a).round().clamp(0.0, 255.0) as u8,
+                (yuv[1] * a).round().clamp(0.0, 255.0) as u8,
+                (yuv[2] * a).round().clamp(0.0, 255.0) as u8,
+                (a * 255.0).round() as u8,
+            ]
+        })
+        .collect();
+    BodyLevel {
+        w,
+        h,
+        scale,
+        ax,
+        ay,
+        px,
+    }
+}
+
+/// Downscale (ratio > 1/2) by averaging four bilinear taps around each target centre.
+fn shrink(src: &[[f32; 4]], w: usize, h: usize, nw: usize, nh: usize) -> Vec<[f32; 4]> {
+    let (fx, fy) = (w as f32 / nw as f32, h as f32 / nh as f32);
+    let at = |x: f32, y: f32| {
+        let x = x.clamp(0.0, (w - 1) as f32);
+        let y = y.clamp(0.0, (h - 1) as f32);
+        let (ix, iy) = (x as usize, y as usize);
+        let (ix1, iy1) = ((ix + 1).min(w - 1), (iy + 1).min(h - 1));
+        let (tx, ty) = (x - ix as f32, y - iy as f32);
+        let mut o = [0.0f32; 4];
+        for c in 0..4 {
+            let a = src[iy * w + ix][c] * (1.0 - tx) + src[iy * w + ix1][c] * tx;
+            let b = src[iy1 * w + ix][c] * (1.0 - tx) + src[iy1 * w + ix1][c] * tx;
+            o[c] = a * (1.0 - ty) + b * ty;
+        }
+        o
+    };
+    let mut out = vec![[0.0f32; 4]; nw * nh];
+    for y in 0..nh {
+        for x in 0..nw {
+            let (cx, cy) = ((x as f32 + 0.5) * fx - 0.5, (y as f32 + 0.5) * fy - 0.5);
+            let mut acc = [0.0f32; 4];
+            for (dx, dy) in [(-0.25, -0.25), (0.25, -0.25), (-0.25, 0.25), (0.25, 0.25)] {
+                let s = at(cx + dx * fx, cy + dy * fy);
+                for c in 0..4 {
+                    acc[c] += s[c] * 0.25;
+                }
+            }
+            out[y * nw + x] = acc;
+        }
+    }
+    out
+}
+
+/// Source sampling positions for one axis: (i0, i1, t) per destination pixel.
+fn axis(
+    n_dst: usize,
+    d0: usize,
+    centre: f32,
+    k: f32,
+    anchor: f32,
+    n_src: usize,
+) -> Vec<(usize, usize, u32)> {
+    (0..n_dst)
+        .map(|i| {
+            let s = ((d0 + i) as f32 + 0.5 - centre) * k + anchor - 0.5;
+            let s = s.clamp(0.0, (n_src - 1) as f32);
+            let i0 = s as usize;
+            let i1 = (i0 + 1).min(n_src - 1);
+            (i0, i1, ((s - i0 as f32) * 256.0) as u32)
+        })
+        .collect()
+}
+
+impl BodySprite {
+    /// Composites the body into the frame, scaled so that one plate width is `pose.pw` px
+    /// and the sprite's plate centre lands on (pose.cx, pose.cy).
+    pub fn draw(&self, frame: &mut Frame, pose: &Pose) {
+        let l = self
+            .levels
+            .iter()
+            .rev()
+            .find(|l| l.scale >= pose.pw * 0.999)
+            .unwrap_or(&self.levels[0]);
+        let k = l.scale / pose.pw;
+        let (fw, fh) = (frame.width as f32, frame.height as f32);
+        let x0 = (pose.cx - l.ax / k).floor().clamp(0.0, fw) as usize;
+        let x1 = (pose.cx + (l.w as f32 - l.ax) / k).ceil().clamp(0.0, fw) as usize;
+        let y0 = (pose.cy - l.ay / k).floor().clamp(0.0, fh) as usize;
+        let y1 = (pose.cy + (l.h as f32 - l.ay) / k).ceil().clamp(0.0, fh) as usize;
+        if x0 >= x1 || y0 >= y1 {
+            return;
+        }
+        let bil = |xs: &(usize, usize, u32), ys: &(usize, usize, u32), c: usize| -> u32 {
+            let (tx, ty) = (xs.2, ys.2);
+            let r0 = ys.0 * l.w;
+            let r1 = ys.1 * l.w;
+            let a = l.px[r0 + xs.0][c] as u32 * (256 - tx) + l.px[r0 + xs.1][c] as u32 * tx;
+            let b = l.px[r1 + xs.0][c] as u32 * (256 - tx) + l.px[r1 + xs.1][c] as u32 * tx;
+            (a * (256 - ty) + b * ty) >> 8
+        };
+        let comp = |dst: &mut u8, src: u32, a: u32| {
+            // dst * (1 - a) + src, all in 1/65536 units.
+            let v = (*dst as u32 * (65536 - a) + (src << 8)) >> 16;
+            *dst = v.min(255) as u8;
+        };
+        let xs = axis(x1 - x0, x0, pose.cx, k, l.ax, l.w);
+        let ys = axis(y1 - y0, y0, pose.cy, k, l.ay, l.h);
+        for (j, sy) in ys.iter().enumerate() {
+            let row = (y0 + j) * frame.y_stride;
+            for (i, sx) in xs.iter().enumerate() {
+                let a = bil(sx, sy, 3);
+                if a == 0 {
+                    continue;
+                }
+                let a = a * 256 / 255;
+                comp(&mut frame.data[row + x0 + i], bil(sx, sy, 0), a);
+            }
+        }
+        // Chroma at the centre of each 2x2 block.
+        let (cx0, cx1) = (x0 / 2, x1.div_ceil(2).min(frame.width / 2));
+        let (cy0, cy1) = (y0 / 2, y1.div_ceil(2).min(frame.height / 2));
+        let cxs: Vec<(usize, usize, u32)> = (cx0..cx1)
+            .map(|c| {
+                let s = ((2 * c + 1) as f32 - pose.cx) * k + l.ax - 0.5;
+                let s = s.clamp(0.0, (l.w - 1) as f32);
+                let i0 = s as usize;
+                (i0, (i0 + 1).min(l.w - 1), ((s - i0 as f32) * 256.0) as u32)
+            })
+            .collect();
+        for cy in cy0..cy1 {
+            let s = ((2 * cy + 1) as f32 - pose.cy) * k + l.ay - 0.5;
+            let s = s.clamp(0.0, (l.h - 1) as f32);
+            let i0 = s as usize;
+            let sy = (i0, (i0 + 1).min(l.h - 1), ((s - i0 as f32) * 256.0) as u32);
+            let row = cy * frame.c_stride;
+            for (i, sx) in cxs.iter().enumerate() {
+                let a = bil(sx, &sy, 3);
+                if a == 0 {
+                    continue;
+                }
+                let a = a * 256 / 255;
+                let idx = row + cx0 + i;
+                comp(&mut frame.data[frame.u_off + idx], bil(sx, &sy, 1), a);
+                comp(&mut frame.data[frame.v_off + idx], bil(sx, &sy, 2), a);
+            }
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! Manual tools (ignored tests) for judging how vehicles look to a COCO detector: dump sampled
+//! frames as PNG with the vehicles' boxes, and time frame rendering.
+//!
+//! Dump (then score with `crates/sim/tests/vehicle_recall.py`, see its docstring):
+//! ```sh
+//! XL_SIM_DUMP_DIR=/tmp/vdump XL_SIM_DUMP_SEEDS=1,2,3 XL_SIM_DUMP_CAMS=4 \
+//!   cargo test -p xl-sim --lib vehicle_dump::dump_vehicle_frames -- --ignored --nocapture
+//! ```
+//! For every vehicle of every (seed, camera) 60 s 1280x720 clip, `XL_SIM_DUMP_PER_VEHICLE`
+//! (default 2) frames spread over the stretch where its whole body box is inside the frame
+//! (Pose::body_box) are rendered; `manifest.jsonl` lists each frame with every vehicle on
+//! screen: class, scenario body box, drawn box (the painted silhouette without the shadow),
+//! plate width, and `eligible` (body box fully inside and at least 120 px tall).
+//!
+//! Timing: `cargo test -p xl-sim --lib vehicle_dump::time_render -- --ignored --nocapture`
+//! (`XL_SIM_TIME_FRAMES`, default 250 consecutive frames of seed 1 camera 1 at 1280x720).
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::font::PlateFont;
+use crate::frame::Frame;
+use crate::scenario::{generate, Pose};
+use crate::scene_render::SceneRenderer;
+use crate::vehicle_art::drawn_box;
+
+const W: u32 = 1280;
+const H: u32 = 720;
+
+fn env_or(key: &str, default: &str) -> String {
+    std::env::var(key).unwrap_or_else(|_| default.to_string())
+}
+
+/// BT.601 limited-range I420 to packed RGB.
+pub fn frame_to_rgb(f: &Frame) -> Vec<u8> {
+    let mut out = Vec::with_capacity(f.width * f.height * 3);
+    for y in 0..f.height {
+        for x in 0..f.width {
+            let yy = f.data[y * f.y_stride + x] as f32 - 16.0;
+            let ci = (y / 2) * f.c_stride + x / 2;
+            let u = f.data[f.u_off + ci] as f32 - 128.0;
+            let v = f.data[f.v_off + ci] as f32 - 128.0;
+            let r = 1.164 * yy + 1.596 * v;
+            let g = 1.164 * yy - 0.392 * u - 0.813 * v;
+            let b = 1.164 * yy + 2.017 * u;
+            out.extend([r, g, b].map(|c| c.round().clamp(0.0, 255.0) as u8));
+        }
+    }
+    out
+}
+
+pub fn save_png(f: &Frame, path: &std::path::Path) {
+    let rgb = frame_to_rgb(f);
+    image::save_buffer(
+        path,
+        &rgb,
+        f.width as u32,
+        f.height as u32,
+        image::ExtendedColorType::Rgb8,
+    )
+    .unwrap();
+}
+
+fn inside(b: [f32; 4]) -> bool {
+    b[0] >= 0.0 && b[1] >= 0.0 && b[2] <= W as f32 && b[3] <= H as f32
+}
+
+#[test]
+#[ignore]
+fn dump_vehicle_frames() {
+    let dir = PathBuf::from(env_or("XL_SIM_DUMP_DIR", "/tmp/xl-vehicle-dump"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let seeds: Vec<u64> = env_or("XL_SIM_DUMP_SEEDS", "1,2,3")
+        .split(',')
+        .map(|s| s.trim().parse().unwrap())
+        .collect();
+    let cams: u32 = env_or("XL_SIM_DUMP_CAMS", "4").parse().unwrap();
+    let per_vehicle: u32 = env_or("XL_SIM_DUMP_PER_VEHICLE", "2").parse().unwrap();
+    let font = PlateFont::load().unwrap();
+    let mut manifest = std::fs::File::create(dir.join("manifest.jsonl")).unwrap();
+    let (mut frames, mut render_secs) = (0u32, 0.0f64);
+    for &seed in &seeds {
+        for cam in 1..=cams {
+            let s = generate(seed, cam, W, H, 25, 60);
+            let r = SceneRenderer::new(&s, &font);
+            let mut picks: Vec<u32> = Vec::new();
+            for v in &s.vehicles {
+                let fully: Vec<u32> = (v.start..v.start + v.frames)
+                    .filter(|&f| {
+                        v.pose(&s.look, W, H, f)
+                            .is_some_and(|p| inside(p.body_box(v.class)))
+                    })
+                    .collect();
+                if fully.is_empty() {
+                    continue;
+                }
+                for k in 0..per_vehicle {
+                    let i = ((k as f32 + 0.5) / per_vehicle as f32 * fully.len() as f32) as usize;
+                    picks.push(fully[i.min(fully.len() - 1)]);
+                }
+            }
+            picks.sort_unstable();
+            picks.dedup();
+            for f in picks {
+                let t = Instant::now();
+                let frame = r.render(f);
+                render_secs += t.elapsed().as_secs_f64();
+                frames += 1;
+                let name = format!("s{seed}c{cam}f{f:04}.png");
+                save_png(&frame, &dir.join(&name));
+                let vehicles: Vec<serde_json::Value> = s
+                    .vehicles
+                    .iter()
+                    .filter_map(|v| {
+                        let p = v.pose(&s.look, W, H, f)?;
+                        let body = p.body_box(v.class);
+                        Some(serde_json::json!({
+                            "class": v.class.as_str(),
+                            "plate": v.plate,
+                            "pw": p.pw,
+                            "body_box": body,
+                            "box": drawn_box(v, &p),
+                            "eligible": inside(body) && body[3] - body[1] >= 120.0,
+                        }))
+                    })
+                    .collect();
+                let line = serde_json::json!({
+                    "image": name, "seed": seed, "camera": cam, "frame": f,
+                    "dusk": s.look.dusk, "vehicles": vehicles,
+                });
+                writeln!(manifest, "{line}").unwrap();
+            }
+        }
+    }
+    std::io::stderr()
+        .write_all(
+            format!(
+                "{frames} frames in {}, render {:.1} ms/frame\n",
+                dir.display(),
+                render_secs * 1000.0 / frames.max(1) as f64
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+}
+
+#[test]
+#[ignore]
+fn time_render() {
+    let n: u32 = env_or("XL_SIM_TIME_FRAMES", "250").parse().unwrap();
+    let font = PlateFont::load().unwrap();
+    let s = generate(1, 1, W, H, 25, 60);
+    let r = SceneRenderer::new(&s, &font);
+    let t = Instant::now();
+    let mut on = 0usize;
+    for f in 0..n {
+        let frame = r.render(f);
+        on += frame.data[0] as usize;
+    }
+    let per = t.elapsed().as_secs_f64() * 1000.0 / n as f64;
+    let busy: usize = (0..n)
+        .map(|f| {
+            s.vehicles
+                .iter()
+                .filter(|v| v.pose(&s.look, W, H, f).is_some())
+                .count()
+        })
+        .sum();
+    std::io::stderr()
+        .write_all(
+            format!(
+                "{n} frames, {per:.2} ms/frame, {:.2} vehicles on screen on average ({on})\n",
+                busy as f64 / n as f64
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+}
+
+/// Montage of every class and shape variant on a plain road: `XL_SIM_DUMP_DIR`/models.png
+/// (and models-dusk.png); 4 x 2 cells of 320 x 360 px.
+#[test]
+#[ignore]
+fn preview_models() {
+    use crate::scenario::VehicleClass;
+    let dir = PathBuf::from(env_or("XL_SIM_DUMP_DIR", "/tmp/xl-vehicle-dump"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let classes = env_or("XL_SIM_PREVIEW", "cccccbtt");
+    for dusk in [false, true] {
+        let mut s = generate(1, 1, W, H, 25, 60);
+        s.look.dusk = dusk;
+        s.look.light = if dusk { 0.55 } else { 1.0 };
+        let colours = [
+            [0.92, 0.92, 0.9],
+            [0.08, 0.08, 0.09],
+            [0.62, 0.63, 0.65],
+            [0.6, 0.08, 0.08],
+            [0.1, 0.2, 0.45],
+            [0.1, 0.3, 0.7],
+            [0.85, 0.85, 0.82],
+            [0.15, 0.45, 0.25],
+        ];
+        let mut frame = Frame::new(W as usize, H as usize);
+        let grey = crate::color::rgb_to_yuv8([0.42, 0.42, 0.43].map(|c| c * s.look.light));
+        for y in 0..H as usize {
+            for x in 0..W as usize {
+                frame.data[y * frame.y_stride + x] = grey[0];
+            }
+        }
+        let template = s.vehicles[0].clone();
+        for (i, c) in classes.chars().take(8).enumerate() {
+            let mut v = template.clone();
+            v.class = match c {
+                'b' => VehicleClass::Bus,
+                't' => VehicleClass::Truck,
+                _ => VehicleClass::Car,
+            };
+            v.plate = format!("V{i}");
+            v.body_rgb = colours[i % colours.len()];
+            let pw = if v.class == VehicleClass::Car {
+                88.0
+            } else {
+                56.0
+            };
+            v.pw_to = pw;
+            let (_, above, _) = v.class.extent();
+            let pose = Pose {
+                cx: 160.0 + 320.0 * (i % 4) as f32,
+                cy: 360.0 * (i / 4) as f32 + 10.0 + above * pw,
+                pw,
+                quad: [[0.0; 2]; 4],
+            };
+            crate::vehicle_art::body_sprite(&v, &s.look).draw(&mut frame, &pose);
+        }
+        let name = if dusk {
+            "models-dusk.png"
+        } else {
+            "models.png"
+        };
+        save_png(&frame, &dir.join(name));
+    }
+}
