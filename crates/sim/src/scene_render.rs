@@ -7,7 +7,7 @@ use crate::frame::Frame;
 use crate::plate_render::{render_plate, GlyphCache, PlateLight, PlateSprite};
 use crate::rng::camera_rng;
 use crate::scenario::{CameraLook, Pose, Scenario};
-use crate::vehicle_art::{body_sprite, BodySprite};
+use crate::vehicle_art::{body_sprite, drawn_box, plan_yaws, BodySprite};
 use std::sync::{Arc, Mutex};
 
 pub struct SceneRenderer<'s> {
@@ -17,6 +17,8 @@ pub struct SceneRenderer<'s> {
     /// Body sprites of the vehicles on screen in the last frame rendered, made on first use
     /// (a few MB each, so only those on screen are kept).
     bodies: Mutex<Vec<Option<Arc<BodySprite>>>>,
+    /// Each vehicle's view angle (`vehicle_art::plan_yaws`).
+    yaws: Vec<f32>,
 }
 
 impl<'s> SceneRenderer<'s> {
@@ -41,7 +43,20 @@ impl<'s> SceneRenderer<'s> {
             background: render_background(scenario),
             sprites,
             bodies: Mutex::new(vec![None; scenario.vehicles.len()]),
+            yaws: plan_yaws(scenario),
         }
+    }
+
+    /// Box (x0, y0, x1, y1) of vehicle `i`'s painted body (no shadow) at `pose`: where a
+    /// vehicle detector should find it.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub fn vehicle_box(&self, i: usize, pose: &Pose) -> [f32; 4] {
+        drawn_box(&self.scenario.vehicles[i], self.yaws[i], pose)
+    }
+
+    #[cfg(test)]
+    pub fn yaw(&self, i: usize) -> f32 {
+        self.yaws[i]
     }
 
     /// Clip frame `index` (0-based, < scenario.frames).
@@ -62,7 +77,9 @@ impl<'s> SceneRenderer<'s> {
                 .iter()
                 .map(|&(_, i)| {
                     cache[i]
-                        .get_or_insert_with(|| Arc::new(body_sprite(&s.vehicles[i], &s.look)))
+                        .get_or_insert_with(|| {
+                            Arc::new(body_sprite(&s.vehicles[i], &s.look, self.yaws[i]))
+                        })
                         .clone()
                 })
                 .collect();

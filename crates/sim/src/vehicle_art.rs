@@ -3,7 +3,7 @@
 //! YUVA mip chain, and scaled into each frame around the plate centre, under the plate.
 use crate::color::rgb_to_yuv;
 use crate::frame::Frame;
-use crate::scenario::{CameraLook, Pose, Vehicle};
+use crate::scenario::{CameraLook, Pose, Scenario, Vehicle};
 use crate::vehicle_models::{build, variant_hash, Model};
 use crate::vehicle_raster::{norm, Camera, Canvas, Shader};
 
@@ -29,20 +29,23 @@ pub struct BodySprite {
     levels: Vec<BodyLevel>,
 }
 
-fn camera(model: &Model, px_per_pw: f32) -> Camera {
+fn camera(model: &Model, px_per_pw: f32, yaw: f32) -> Camera {
     let v = model.view;
-    Camera::looking_at(v.plate, v.pitch, v.yaw, v.dist, px_per_pw * v.dist)
+    Camera::looking_at(v.plate, v.pitch, yaw, v.dist, px_per_pw * v.dist * v.scale)
+}
+
+fn model_of(v: &Vehicle) -> Model {
+    build(v.class, variant_hash(&v.plate))
 }
 
 /// Painted body extent around the plate centre in plate widths (x0, y0, x1, y1), shadow
-/// excluded: the box a detector should find.
-pub fn body_bounds(v: &Vehicle) -> [f32; 4] {
-    let model = build(v.class, variant_hash(&v.plate));
-    bounds(&model, false)
+/// excluded, seen with `yaw`: the box a detector should find.
+pub fn body_bounds(v: &Vehicle, yaw: f32) -> [f32; 4] {
+    bounds(&model_of(v), yaw, false)
 }
 
-fn bounds(model: &Model, with_shadow: bool) -> [f32; 4] {
-    let cam = camera(model, 1.0);
+fn bounds(model: &Model, yaw: f32, with_shadow: bool) -> [f32; 4] {
+    let cam = camera(model, 1.0, yaw);
     let mut b = [f32::MAX, f32::MAX, f32::MIN, f32::MIN];
     let shadow = model.shadow.tris.iter().filter(|_| with_shadow);
     for t in model.mesh.tris.iter().chain(shadow) {
@@ -59,9 +62,7 @@ fn bounds(model: &Model, with_shadow: bool) -> [f32; 4] {
     b
 }
 
-/// Box (x0, y0, x1, y1) of the painted body in frame pixels, without the shadow.
-pub fn drawn_box(v: &Vehicle, p: &Pose) -> [f32; 4] {
-    let b = body_bounds(v);
+fn place(b: [f32; 4], p: &Pose) -> [f32; 4] {
     [
         p.cx + b[0] * p.pw,
         p.cy + b[1] * p.pw,
@@ -70,23 +71,84 @@ pub fn drawn_box(v: &Vehicle, p: &Pose) -> [f32; 4] {
     ]
 }
 
-/// Renders vehicle `v`'s body under the camera's light.
-pub fn body_sprite(v: &Vehicle, look: &CameraLook) -> BodySprite {
-    let model = build(v.class, variant_hash(&v.plate));
+fn overlap(a: [f32; 4], b: [f32; 4]) -> bool {
+    a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]
+}
+
+/// Box (x0, y0, x1, y1) of the painted body in frame pixels, without the shadow.
+pub fn drawn_box(v: &Vehicle, yaw: f32, p: &Pose) -> [f32; 4] {
+    place(body_bounds(v, yaw), p)
+}
+
+/// Chooses each vehicle's yaw: the model's three-quarter view with the vehicle's right-hand
+/// side (image right) showing, which the COCO detector scores clearly higher than the mirror
+/// view (measured: median 0.56 vs 0.51, and fewer cars called trucks); else the mirror view,
+/// else half the angle either way, else straight on, whichever first keeps the painted box off
+/// every other vehicle's body box and painted box in every frame they share. The scenario
+/// keeps body boxes apart, so bodies (and plates) never overlap.
+pub fn plan_yaws(s: &Scenario) -> Vec<f32> {
+    let pose_at = |j: usize, f: u32| s.vehicles[j].pose(&s.look, s.width, s.height, f);
+    let mut yaws: Vec<f32> = Vec::with_capacity(s.vehicles.len());
+    let mut drawn: Vec<[f32; 4]> = Vec::new();
+    for (i, v) in s.vehicles.iter().enumerate() {
+        let model = model_of(v);
+        let h = variant_hash(&v.plate);
+        // A little spread so no two vehicles sit at exactly the same angle.
+        let mag = model.view.yaw * (0.92 + 0.16 * ((h >> 20) % 1000) as f32 / 1000.0);
+        let sign = 1.0;
+        // Vehicles sharing screen time with this one.
+        let others: Vec<usize> = (0..s.vehicles.len())
+            .filter(|&j| {
+                let o = &s.vehicles[j];
+                j != i && o.start < v.start + v.frames && v.start < o.start + o.frames
+            })
+            .collect();
+        let candidates = [sign * mag, -sign * mag, sign * mag * 0.5, -sign * mag * 0.5];
+        let mut chosen = (0.0, bounds(&model, 0.0, false));
+        for yaw in candidates {
+            let b = bounds(&model, yaw, false);
+            let clear = (v.start..v.start + v.frames).all(|f| {
+                let Some(p) = pose_at(i, f) else {
+                    return true;
+                };
+                let mine = place(b, &p);
+                others.iter().all(|&j| {
+                    let Some(q) = pose_at(j, f) else {
+                        return true;
+                    };
+                    !overlap(mine, q.body_box(s.vehicles[j].class))
+                        && (j > i || !overlap(mine, place(drawn[j], &q)))
+                })
+            });
+            if clear {
+                chosen = (yaw, b);
+                break;
+            }
+        }
+        yaws.push(chosen.0);
+        drawn.push(chosen.1);
+    }
+    yaws
+}
+
+/// Renders vehicle `v`'s body seen with `yaw` (see `plan_yaws`) under the camera's light.
+pub fn body_sprite(v: &Vehicle, look: &CameraLook, yaw: f32) -> BodySprite {
+    let model = model_of(v);
     let s = v.pw_to.clamp(16.0, MAX_SPRITE_PW);
     let ss = SUPERSAMPLE as f32;
-    let b = bounds(&model, true);
+    let b = bounds(&model, yaw, true);
     // Level 0 size in px, with one transparent pixel all round.
     let w = ((b[2] - b[0]) * s).ceil() as usize + 2;
     let h = ((b[3] - b[1]) * s).ceil() as usize + 2;
     let (ax, ay) = (-b[0] * s + 1.0, -b[1] * s + 1.0);
-    let mut cam = camera(&model, s * ss);
+    let mut cam = camera(&model, s * ss, yaw);
     cam.cx = ax * ss;
     cam.cy = ay * ss;
     let shader = Shader {
         body: v.body_rgb,
         dusk: look.dusk,
-        sun: norm([-0.35, 0.85, 0.4]),
+        // Sun from the camera's side, so the side of the body the camera sees is lit.
+        sun: norm([if yaw < 0.0 { -0.45 } else { 0.45 }, 0.85, 0.55]),
         light: look.light,
     };
     let mut canvas = Canvas::new(w * SUPERSAMPLE, h * SUPERSAMPLE);

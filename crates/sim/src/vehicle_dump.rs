@@ -22,7 +22,6 @@ use crate::font::PlateFont;
 use crate::frame::Frame;
 use crate::scenario::{generate, Pose};
 use crate::scene_render::SceneRenderer;
-use crate::vehicle_art::drawn_box;
 
 const W: u32 = 1280;
 const H: u32 = 720;
@@ -111,15 +110,19 @@ fn dump_vehicle_frames() {
                 let vehicles: Vec<serde_json::Value> = s
                     .vehicles
                     .iter()
-                    .filter_map(|v| {
+                    .enumerate()
+                    .filter_map(|(i, v)| {
                         let p = v.pose(&s.look, W, H, f)?;
                         let body = p.body_box(v.class);
                         Some(serde_json::json!({
                             "class": v.class.as_str(),
                             "plate": v.plate,
                             "pw": p.pw,
+                            "quad": p.quad,
+                            "rgb": v.body_rgb,
                             "body_box": body,
-                            "box": drawn_box(v, &p),
+                            "box": r.vehicle_box(i, &p),
+                            "yaw": r.yaw(i),
                             "eligible": inside(body) && body[3] - body[1] >= 120.0,
                         }))
                     })
@@ -230,7 +233,8 @@ fn preview_models() {
                 pw,
                 quad: [[0.0; 2]; 4],
             };
-            crate::vehicle_art::body_sprite(&v, &s.look).draw(&mut frame, &pose);
+            crate::vehicle_art::body_sprite(&v, &s.look, 0.5 * if i % 2 == 0 { 1.0 } else { -1.0 })
+                .draw(&mut frame, &pose);
         }
         let name = if dusk {
             "models-dusk.png"
@@ -239,4 +243,47 @@ fn preview_models() {
         };
         save_png(&frame, &dir.join(name));
     }
+}
+
+/// Prints each model's painted bounds around the plate centre next to the class extent.
+#[test]
+#[ignore]
+fn print_bounds() {
+    use crate::scenario::VehicleClass;
+    use crate::vehicle_models::build;
+    let mut out = String::new();
+    for class in [VehicleClass::Car, VehicleClass::Bus, VehicleClass::Truck] {
+        for variant in 0..4u64 {
+            let m = build(class, variant);
+            let cam = crate::vehicle_raster::Camera::looking_at(
+                m.view.plate,
+                m.view.pitch,
+                m.view.yaw,
+                m.view.dist,
+                m.view.dist * m.view.scale,
+            );
+            let mut b = [f32::MAX, f32::MAX, f32::MIN, f32::MIN];
+            for t in &m.mesh.tris {
+                for v in &t.v {
+                    let p = cam.project(v.p);
+                    b = [
+                        b[0].min(p[0]),
+                        b[1].min(p[1]),
+                        b[2].max(p[0]),
+                        b[3].max(p[1]),
+                    ];
+                }
+            }
+            out += &format!(
+                "{:5} v{variant}: x {:.2}..{:.2} y {:.2}..{:.2}   extent {:?}\n",
+                class.as_str(),
+                b[0],
+                b[2],
+                b[1],
+                b[3],
+                class.extent()
+            );
+        }
+    }
+    std::io::stderr().write_all(out.as_bytes()).unwrap();
 }

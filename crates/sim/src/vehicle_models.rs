@@ -11,8 +11,12 @@ use crate::vehicle_raster::{loft, Mat, Mesh, V3};
 #[derive(Clone, Copy, Debug)]
 pub struct View {
     pub pitch: f32,
+    /// Preferred swing of the camera round the vehicle (rad, the sign is chosen per vehicle):
+    /// a three-quarter view, which COCO detectors know best.
     pub yaw: f32,
     pub dist: f32,
+    /// Size of the body relative to the plate (the plate keeps its size).
+    pub scale: f32,
     pub plate: V3,
 }
 
@@ -80,149 +84,156 @@ fn pair(mesh: &mut Mesh, q: [V3; 4], mat: Mat) {
 /// Passenger car: sedan, hatchback or SUV by `variant`.
 fn car(variant: u64) -> Model {
     let kind = variant % 3; // 0 sedan, 1 SUV, 2 hatchback
+    let big_grille = (variant / 3) % 2 == 0;
     let suv = kind == 1;
     let lift = if suv { 0.14 } else { 0.0 };
-    let roof = if suv { 2.45 } else { 2.3 };
+    let roof = if suv { 2.5 } else { 2.33 };
     let mut m = Mesh::default();
     let belt = 1.5 + lift;
     // Bumper top, lamp band, hood front edge.
-    let (bt, lb, lt, hood_f) = (0.84 + lift, 0.9 + lift, 1.1 + lift, 1.18 + lift);
+    let (bt, lb, lt, hood_f) = (0.84 + lift, 0.9 + lift, 1.12 + lift, 1.2 + lift);
     let hood_r = 1.42 + lift;
-    let ws_base = -2.7;
-    let ws_top = if suv { -3.8 } else { -4.0 };
+    let ws_base = -2.6;
+    let ws_top = if suv { -3.7 } else { -3.9 };
     let roof_end = if kind == 0 { -5.7 } else { -6.5 };
     let tail = if kind == 0 { -7.6 } else { -7.0 };
     let rk = 0.3 + lift * 0.6; // rocker height
-    let axle = -1.55;
+    let (axle_f, axle_r) = (-1.5, tail + 1.5);
     // Stations: z, then (half width, height) from the rocker up to the crown: rocker, side
     // bulge, shoulder, outer edge of the top, inner edge (pillar / lamp), crown.
     type St = (f32, [(f32, f32); 6]);
+    let arch = |z: f32, top: f32, crown: f32| -> Vec<St> {
+        vec![
+            (
+                z + 0.6,
+                [
+                    (1.44, rk + 0.15),
+                    (1.47, 0.75),
+                    (1.47, top - 0.05),
+                    (1.41, top - 0.01),
+                    (0.9, top + 0.03),
+                    (0.0, crown),
+                ],
+            ),
+            (
+                z,
+                [
+                    (1.46, 0.96),
+                    (1.47, 1.0),
+                    (1.47, top),
+                    (1.41, top + 0.04),
+                    (0.9, top + 0.08),
+                    (0.0, crown + 0.05),
+                ],
+            ),
+            (
+                z - 0.6,
+                [
+                    (1.46, rk + 0.15),
+                    (1.48, 0.75),
+                    (1.47, top + 0.04),
+                    (1.41, top + 0.08),
+                    (0.9, top + 0.12),
+                    (0.0, crown + 0.1),
+                ],
+            ),
+        ]
+    };
     let mut st: Vec<St> = vec![
         // Bumper top edge: lower corners cut back so the tyres show.
         (
             0.0,
             [
-                (1.2, rk + 0.04),
-                (1.4, 0.56),
-                (1.46, bt),
-                (1.4, bt + 0.01),
-                (0.6, bt + 0.02),
+                (1.15, rk + 0.04),
+                (1.34, 0.56),
+                (1.4, bt),
+                (1.34, bt + 0.01),
+                (0.58, bt + 0.02),
                 (0.0, bt + 0.02),
             ],
         ),
         // Lamp band bottom and top (the fascia leans back a little).
         (
-            -0.05,
+            -0.06,
             [
-                (1.3, rk + 0.02),
-                (1.45, 0.57),
-                (1.48, lb),
-                (1.42, lb + 0.01),
-                (0.62, lb + 0.02),
+                (1.24, rk + 0.02),
+                (1.39, 0.57),
+                (1.42, lb),
+                (1.36, lb + 0.01),
+                (0.6, lb + 0.02),
                 (0.0, lb + 0.02),
             ],
         ),
         (
-            -0.16,
+            -0.2,
             [
-                (1.38, rk),
-                (1.48, 0.58),
-                (1.5, lt),
-                (1.44, lt + 0.01),
-                (0.64, lt + 0.02),
+                (1.32, rk),
+                (1.42, 0.58),
+                (1.44, lt),
+                (1.38, lt + 0.01),
+                (0.62, lt + 0.02),
                 (0.0, lt + 0.02),
             ],
         ),
         // Hood front edge.
         (
-            -0.3,
+            -0.34,
             [
-                (1.44, rk),
-                (1.5, 0.6),
-                (1.52, hood_f - 0.02),
-                (1.45, hood_f + 0.02),
+                (1.38, rk),
+                (1.44, 0.6),
+                (1.46, hood_f - 0.02),
+                (1.4, hood_f + 0.02),
                 (0.7, hood_f + 0.05),
                 (0.0, hood_f + 0.06),
             ],
         ),
-        // Front wheel arch: the lower side rises over the wheel.
-        (
-            axle + 0.62,
-            [
-                (1.5, rk + 0.15),
-                (1.53, 0.75),
-                (1.53, hood_f + 0.1),
-                (1.47, hood_f + 0.14),
-                (0.8, hood_f + 0.2),
-                (0.0, hood_f + 0.22),
-            ],
-        ),
-        (
-            axle,
-            [
-                (1.53, 0.98),
-                (1.54, 1.02),
-                (1.53, hood_f + 0.17),
-                (1.47, hood_f + 0.21),
-                (0.9, hood_f + 0.27),
-                (0.0, hood_f + 0.3),
-            ],
-        ),
-        (
-            axle - 0.62,
-            [
-                (1.52, rk + 0.15),
-                (1.54, 0.75),
-                (1.53, hood_r - 0.05),
-                (1.47, hood_r - 0.01),
-                (1.0, hood_r + 0.03),
-                (0.0, hood_r + 0.05),
-            ],
-        ),
-        // Windscreen base, top; roof end; rear window bottom; tail.
+    ];
+    st.extend(arch(axle_f, hood_f + 0.12, hood_f + 0.2));
+    st.extend([
+        // Windscreen base, top; roof end.
         (
             ws_base,
             [
-                (1.5, rk),
-                (1.55, 0.74),
-                (1.52, belt),
-                (1.47, belt + 0.03),
-                (1.28, belt + 0.05),
+                (1.46, rk),
+                (1.49, 0.74),
+                (1.47, belt),
+                (1.42, belt + 0.03),
+                (1.24, belt + 0.05),
                 (0.0, belt + 0.07),
             ],
         ),
         (
             ws_top,
             [
-                (1.5, rk),
-                (1.55, 0.75),
-                (1.52, belt + 0.05),
-                (1.15, roof - 0.06),
-                (1.0, roof),
+                (1.46, rk),
+                (1.49, 0.75),
+                (1.47, belt + 0.05),
+                (1.12, roof - 0.06),
+                (0.98, roof),
                 (0.0, roof + 0.04),
             ],
         ),
         (
             roof_end,
             [
-                (1.5, rk),
-                (1.55, 0.75),
-                (1.52, belt + 0.06),
-                (1.15, roof - 0.08),
-                (1.0, roof - 0.02),
+                (1.46, rk),
+                (1.49, 0.75),
+                (1.47, belt + 0.06),
+                (1.12, roof - 0.08),
+                (0.98, roof - 0.02),
                 (0.0, roof + 0.02),
             ],
         ),
-    ];
+    ]);
     if kind == 0 {
         st.push((
-            -6.8,
+            -6.7,
             [
-                (1.48, rk),
-                (1.54, 0.74),
-                (1.48, belt + 0.04),
-                (1.43, belt + 0.1),
-                (1.25, belt + 0.12),
+                (1.45, rk),
+                (1.48, 0.74),
+                (1.45, belt + 0.04),
+                (1.4, belt + 0.1),
+                (1.22, belt + 0.12),
                 (0.0, belt + 0.14),
             ],
         ));
@@ -230,34 +241,32 @@ fn car(variant: u64) -> Model {
     st.push((
         tail,
         [
-            (1.42, rk + 0.06),
-            (1.47, 0.7),
-            (1.42, belt - 0.05),
-            (1.38, belt - 0.02),
-            (1.2, belt),
+            (1.38, rk + 0.06),
+            (1.42, 0.7),
+            (1.38, belt - 0.05),
+            (1.34, belt - 0.02),
+            (1.16, belt),
             (0.0, belt + 0.02),
         ],
     ));
     let rows: Vec<Vec<V3>> = st.iter().map(|(z, h)| ring(*z, h)).collect();
     let n_st = rows.len();
-    // Row intervals: 0 bumper strip, 1 lamp band, 2 strip below the hood edge, 3.. hood,
-    // 7 windscreen, 8 roof, 9 rear glass (sedan), last trunk / tailgate.
+    // Row intervals: 0 bumper strip, 1 lamp band, 2 strip below the hood edge, 3..6 hood,
+    // 7 windscreen, 8 roof, 9 rear glass (sedan) or tailgate, then the boot.
     let ncol = rows[0].len() - 1;
-    let glass = |y0: f32, y1: f32| Mat::Glass(y0, y1);
+    let glass = Mat::Glass(belt, roof);
     loft(&mut m, &rows, 0.75, |i, j| {
         let j = j.min(ncol - 1 - j);
         let cabin = (7..n_st - 2).contains(&i);
         match (i, j) {
             (0..=2, 0) => Mat::Plastic,
-            (_, 0) => Mat::PaintDark(0.8),
+            (_, 0) => Mat::PaintDark(0.85),
             (1, 3) => Mat::Lamp,
             (1, 4) => Mat::Grille(3.0),
-            (_, 2) if cabin => glass(belt, roof),
-            (7, 3) => Mat::PaintDark(0.92),
-            (7, 4) => glass(belt, roof),
-            (9, 3..) if kind == 0 => glass(belt, roof),
-            (9, 2..) if kind != 0 => Mat::Paint,
-            (8, 3..) if kind != 0 && n_st == 11 => Mat::Paint,
+            (_, 2) if cabin => glass,
+            (7, 3) => Mat::Paint,
+            (7, 4) => glass,
+            (9, 3..) if kind == 0 => glass,
             _ => Mat::Paint,
         }
     });
@@ -267,9 +276,8 @@ fn car(variant: u64) -> Model {
     let n = front.len();
     for k in 0..n {
         let (a, b) = (front[k], front[(k + 1) % n]);
-        let out = |p: V3| {
-            crate::vehicle_raster::norm([p[0] / 1.45 * 0.6, (p[1] - 0.58) / 0.3 * 0.3, 1.0])
-        };
+        let out =
+            |p: V3| crate::vehicle_raster::norm([p[0] / 1.4 * 0.6, (p[1] - 0.58) / 0.3 * 0.3, 1.0]);
         m.quad_n(
             [c, a, b, c],
             [[0.0, 0.0, 1.0], out(a), out(b), [0.0, 0.0, 1.0]],
@@ -284,52 +292,77 @@ fn car(variant: u64) -> Model {
         m.quad([bc, b, a, bc], Mat::Paint);
     }
     let z = 0.02;
-    // Plate recess, lower intake with a chrome lip, fog lamps.
-    decal(&mut m, z, -0.58, 0.43, 0.58, 0.77, Mat::Plastic);
-    decal(&mut m, z, -1.0, rk + 0.05, 1.0, 0.4, Mat::Grille(2.0));
+    if big_grille {
+        // One big trapezoid grille down the bumper, the plate sitting in it.
+        m.quad(
+            [
+                [-0.7, bt + 0.01, z],
+                [0.7, bt + 0.01, z],
+                [0.56, rk + 0.12, z],
+                [-0.56, rk + 0.12, z],
+            ],
+            Mat::Chrome,
+        );
+        m.quad(
+            [
+                [-0.64, bt - 0.03, z + 0.005],
+                [0.64, bt - 0.03, z + 0.005],
+                [0.52, rk + 0.16, z + 0.005],
+                [-0.52, rk + 0.16, z + 0.005],
+            ],
+            Mat::Grille(7.0),
+        );
+    } else {
+        // Plate recess and a wide lower intake.
+        decal(&mut m, z, -0.58, 0.43, 0.58, 0.77, Mat::Plastic);
+        decal(&mut m, z, -0.95, rk + 0.05, 0.95, 0.4, Mat::Grille(2.0));
+    }
+    // Fog lamp pods.
     pair(
         &mut m,
         [
-            [-1.3, 0.56, z],
-            [-1.06, 0.56, z],
-            [-1.06, 0.4, z],
-            [-1.26, 0.4, z],
+            [-1.26, 0.56, z],
+            [-1.0, 0.56, z],
+            [-1.0, 0.4, z],
+            [-1.2, 0.4, z],
         ],
         Mat::Plastic,
     );
     pair(
         &mut m,
         [
-            [-1.26, 0.53, z + 0.005],
-            [-1.1, 0.53, z + 0.005],
-            [-1.1, 0.43, z + 0.005],
-            [-1.24, 0.43, z + 0.005],
+            [-1.2, 0.53, z + 0.005],
+            [-1.04, 0.53, z + 0.005],
+            [-1.04, 0.43, z + 0.005],
+            [-1.18, 0.43, z + 0.005],
         ],
         Mat::Lamp,
     );
     // Badge on the grille.
-    let gz = -0.1;
+    let (gy, gz) = (0.5 * (lb + lt), -0.13);
     m.quad(
         [
-            [-0.12, 1.04 + lift, gz + 0.03],
-            [0.12, 1.04 + lift, gz + 0.03],
-            [0.12, 0.96 + lift, gz + 0.06],
-            [-0.12, 0.96 + lift, gz + 0.06],
+            [-0.12, gy + 0.05, gz + 0.02],
+            [0.12, gy + 0.05, gz + 0.02],
+            [0.12, gy - 0.04, gz + 0.05],
+            [-0.12, gy - 0.04, gz + 0.05],
         ],
         Mat::Chrome,
     );
-    // Mirrors at the base of the A-pillars, wipers along the windscreen base.
-    let mz = ws_base - 0.1;
+    // Wing mirrors at the base of the A-pillars: a housing on a short black arm.
+    let mz = ws_base - 0.15;
     for s in [-1.0f32, 1.0] {
-        let (x0, x1) = if s < 0.0 { (-1.64, -1.5) } else { (1.5, 1.64) };
+        let sx = |a: f32, b: f32| if s < 0.0 { (-b, -a) } else { (a, b) };
+        let (x0, x1) = sx(1.42, 1.64);
         m.cuboid(
-            [x0, belt + 0.02, mz - 0.3],
-            [x1, belt + 0.32, mz],
+            [x0, belt + 0.06, mz - 0.3],
+            [x1, belt + 0.26, mz],
             Mat::Paint,
         );
+        let (a0, a1) = sx(1.4, 1.5);
         m.cuboid(
-            [x0, belt - 0.04, mz - 0.2],
-            [x1, belt + 0.02, mz - 0.1],
+            [a0, belt - 0.02, mz - 0.25],
+            [a1, belt + 0.08, mz - 0.08],
             Mat::Plastic,
         );
         let wx = 0.55 * s;
@@ -344,28 +377,29 @@ fn car(variant: u64) -> Model {
         );
     }
     for s in [-1.0f32, 1.0] {
-        m.wheel(1.3 * s, axle, 0.56, 0.24, s);
-        m.wheel(1.3 * s, tail + 1.55, 0.56, 0.24, s);
+        m.wheel(1.22 * s, axle_f, 0.56, 0.23, s);
+        m.wheel(1.22 * s, axle_r, 0.56, 0.23, s);
     }
     // Dark underbody.
     m.quad(
         [
-            [-1.45, rk, -0.05],
-            [1.45, rk, -0.05],
-            [1.45, rk, tail + 0.2],
-            [-1.45, rk, tail + 0.2],
+            [-1.4, rk, -0.05],
+            [1.4, rk, -0.05],
+            [1.4, rk, tail + 0.2],
+            [-1.4, rk, tail + 0.2],
         ],
         Mat::Tyre,
     );
     let mut shadow = Mesh::default();
-    flat_shadow(&mut shadow, 1.72, 0.4, tail - 0.3);
+    flat_shadow(&mut shadow, 1.7, 0.4, tail - 0.3);
     Model {
         mesh: m,
         shadow,
         view: View {
-            pitch: dev_param("XL_ART_PITCH", 0.27),
-            yaw: dev_param("XL_ART_YAW", 0.0),
-            dist: dev_param("XL_ART_DIST", 22.0),
+            pitch: dev_param("XL_ART_PITCH", 0.08),
+            yaw: dev_param("XL_ART_YAW", 0.5),
+            dist: dev_param("XL_ART_DIST", 10.0),
+            scale: dev_param("XL_ART_SCALE", 0.8),
             plate: [0.0, 0.6, 0.02],
         },
     }
@@ -475,6 +509,7 @@ fn bus(variant: u64) -> Model {
             pitch: 0.12,
             yaw: dev_param("XL_ART_YAW", 0.0),
             dist: 30.0,
+            scale: 1.0,
             plate: [0.0, 0.7, 0.03],
         },
     }
@@ -599,6 +634,7 @@ fn truck(variant: u64) -> Model {
             pitch: 0.2,
             yaw: dev_param("XL_ART_YAW", 0.0),
             dist: 28.0,
+            scale: 1.0,
             plate: [0.0, 0.7, 0.03],
         },
     }

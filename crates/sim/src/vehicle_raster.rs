@@ -157,31 +157,37 @@ impl Mesh {
         ); // bottom
     }
 
-    /// A wheel: tyre tread cylinder around the x axis at (x, r, z), half width `hw`.
+    /// A wheel at (x, r, z): tyre tread cylinder around the x axis, half width `hw`, and on
+    /// the outer side (`outer_sign`) a sidewall and a five-spoke alloy rim.
     pub fn wheel(&mut self, x: f32, z: f32, r: f32, hw: f32, outer_sign: f32) {
-        let n = 14;
+        let n = 20;
         let c = [x, r, z];
-        let ring = |k: usize, dx: f32| {
+        let ring = |k: usize, dx: f32, rr: f32| {
             let a = k as f32 / n as f32 * std::f32::consts::TAU;
             let (s, co) = a.sin_cos();
-            ([c[0] + dx, c[1] + r * s, c[2] + r * co], [0.0, s, co])
+            ([c[0] + dx, c[1] + rr * s, c[2] + rr * co], [0.0, s, co])
         };
+        let side = outer_sign * hw;
+        let sn = [outer_sign, 0.0, 0.0];
         for k in 0..n {
-            let (a0, n0) = ring(k, -hw);
-            let (b0, _) = ring(k, hw);
-            let (a1, n1) = ring(k + 1, -hw);
-            let (b1, _) = ring(k + 1, hw);
+            let (a0, n0) = ring(k, -hw, r);
+            let (b0, _) = ring(k, hw, r);
+            let (a1, n1) = ring(k + 1, -hw, r);
+            let (b1, _) = ring(k + 1, hw, r);
             self.quad_n([a0, b0, b1, a1], [n0, n0, n1, n1], Mat::Tyre);
-            // Outer sidewall and rim as a fan of quads towards the hub.
-            let side = outer_sign * hw;
-            let (o0, _) = ring(k, side);
-            let (o1, _) = ring(k + 1, side);
-            let hub = [c[0] + side * 1.02, c[1], c[2]];
-            let mid0 = lerp3(hub, o0, 0.62);
-            let mid1 = lerp3(hub, o1, 0.62);
-            let sn = [outer_sign, 0.0, 0.0];
-            self.quad_n([o0, o1, mid1, mid0], [sn; 4], Mat::Tyre);
-            self.quad_n([mid0, mid1, hub, hub], [sn; 4], Mat::Chrome);
+            // Sidewall, rim lip, spokes (or the dark gaps between them), hub.
+            let at = |rr: f32, d: f32| (ring(k, side * d, rr).0, ring(k + 1, side * d, rr).0);
+            let (o0, o1) = at(r, 1.0);
+            let (l0, l1) = at(r * 0.68, 1.0);
+            let (s0, s1) = at(r * 0.6, 1.01);
+            let (h0, h1) = at(r * 0.16, 1.03);
+            self.quad_n([o0, o1, l1, l0], [sn; 4], Mat::Tyre);
+            self.quad_n([l0, l1, s1, s0], [sn; 4], Mat::Chrome);
+            let spoke = k % 4 < 2;
+            let m = if spoke { Mat::Chrome } else { Mat::Plastic };
+            self.quad_n([s0, s1, h1, h0], [sn; 4], m);
+            let hub = [c[0] + side * 1.04, c[1], c[2]];
+            self.quad_n([h0, h1, hub, hub], [sn; 4], Mat::Chrome);
         }
     }
 }
@@ -414,6 +420,8 @@ pub struct Camera {
     pub right: V3,
     pub up: V3,
     pub focal: f32,
+    /// Vertical scale of the image (pixel aspect).
+    pub aspect: f32,
     pub cx: f32,
     pub cy: f32,
 }
@@ -435,6 +443,7 @@ impl Camera {
             right,
             up,
             focal,
+            aspect: 1.0,
             cx: 0.0,
             cy: 0.0,
         }
@@ -446,7 +455,7 @@ impl Camera {
         let z = dot(d, self.fwd).max(1e-3);
         [
             self.cx + self.focal * dot(d, self.right) / z,
-            self.cy - self.focal * dot(d, self.up) / z,
+            self.cy - self.focal * self.aspect * dot(d, self.up) / z,
             z,
         ]
     }

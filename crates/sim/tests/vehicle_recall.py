@@ -47,6 +47,8 @@ def main():
     ap.add_argument("dir")
     ap.add_argument("--json", help="write per-vehicle results here")
     ap.add_argument("--limit", type=int, default=0, help="only the first N frames")
+    ap.add_argument("--resize", choices=["stretch", "letterbox"], default="stretch",
+                    help="pre-processing (the product stretches)")
     args = ap.parse_args()
     d = Path(args.dir)
     frames = [json.loads(l) for l in open(d / "manifest.jsonl")]
@@ -56,7 +58,7 @@ def main():
     rows, fps_per_frame = [], []
     for fr in frames:
         rgb = nd.load_rgb(d / fr["image"])
-        dets, _ = nd.detect(sess, rgb, score_thr=0.05, iou=0.6, agnostic=True, classes=nd.VEHICLES)
+        dets, _ = nd.detect(sess, rgb, score_thr=0.05, iou=0.6, mode=args.resize, agnostic=True, classes=nd.VEHICLES)
         boxes = [(x["x1"], x["y1"], x["x2"], x["y2"]) for x in dets]
         for v in fr["vehicles"]:
             best = None
