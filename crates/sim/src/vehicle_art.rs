@@ -62,7 +62,19 @@ fn bounds(model: &Model, yaw: f32, with_shadow: bool) -> [f32; 4] {
     b
 }
 
+/// Body size per plate width at plate width `pw` px: bodies grow a little slower than their
+/// plates as they come closer, so near vehicles stay small enough for the detector.
+pub fn body_scale(pw: f32) -> f32 {
+    let p0: f32 = std::env::var("XL_ART_SHRINK").ok().and_then(|v| v.parse().ok()).unwrap_or(10000.0);
+    let e: f32 = std::env::var("XL_ART_SHRINK_E").ok().and_then(|v| v.parse().ok()).unwrap_or(0.6);
+    (p0 / pw).min(1.0).powf(e)
+}
+
 fn place(b: [f32; 4], p: &Pose) -> [f32; 4] {
+    let p = &Pose {
+        pw: p.pw * body_scale(p.pw),
+        ..*p
+    };
     [
         p.cx + b[0] * p.pw,
         p.cy + b[1] * p.pw,
@@ -276,6 +288,10 @@ impl BodySprite {
     /// Composites the body into the frame, scaled so that one plate width is `pose.pw` px
     /// and the sprite's plate centre lands on (pose.cx, pose.cy).
     pub fn draw(&self, frame: &mut Frame, pose: &Pose) {
+        let pose = &Pose {
+            pw: pose.pw * body_scale(pose.pw),
+            ..*pose
+        };
         let l = self
             .levels
             .iter()

@@ -331,7 +331,7 @@ impl Shader {
             [0, 1, 2].map(|i| d[i] * (1.0 - f) + e[i] * f + spec_sun * gloss)
         };
         match mat {
-            Mat::Paint => (clear(self.body, 0.06, 1.0), 1.0),
+            Mat::Paint => (clear(self.body, dev("XL_ART_F0", 0.06), 1.0), 1.0),
             Mat::PaintDark(k) => (clear(self.body.map(|c| c * k), 0.05, 0.7), 1.0),
             Mat::Glass(y0, y1) => {
                 // Height within the pane: 0 at the bottom, 1 at the top.
@@ -573,4 +573,8 @@ impl Canvas {
             }
         }
     }
+}
+
+pub fn dev(key: &str, default: f32) -> f32 {
+    std::env::var(key).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
