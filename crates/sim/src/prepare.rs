@@ -77,7 +77,7 @@ pub fn scenario_for(config: &SimConfig, camera: u32) -> Scenario {
         )
     };
     let mut scenario = gen(camera);
-    if camera % 2 == 0 {
+    if camera.is_multiple_of(2) {
         crate::world::apply_clones(config.seed, &gen(camera - 1), &mut scenario);
     }
     scenario

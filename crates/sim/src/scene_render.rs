@@ -94,7 +94,11 @@ impl<'s> SceneRenderer<'s> {
             let v = &s.vehicles[i];
             // The body first: the plate is warped in on top of it.
             body.draw(&mut frame, &pose);
-            frame.draw_plate(&self.sprites[i], &pose.quad, v.blur);
+            if v.plate_covered {
+                cover_plate(&mut frame, &pose.quad, s.look.light);
+            } else {
+                frame.draw_plate(&self.sprites[i], &pose.quad, v.blur);
+            }
         }
         frame
     }
@@ -241,6 +245,21 @@ fn render_background(s: &Scenario) -> Frame {
     f
 }
 
+/// Mud or a cloth over the plate (遮挡号牌): a dull patch a little larger than the plate, so
+/// nothing of it can be read.
+fn cover_plate(frame: &mut Frame, quad: &[[f32; 2]; 4], light: f32) {
+    let (cx, cy) = (
+        quad.iter().map(|p| p[0]).sum::<f32>() / 4.0,
+        quad.iter().map(|p| p[1]).sum::<f32>() / 4.0,
+    );
+    let grown: Vec<[f32; 2]> = quad
+        .iter()
+        .map(|p| [cx + (p[0] - cx) * 1.12, cy + (p[1] - cy) * 1.25])
+        .collect();
+    let mud = [0.33, 0.27, 0.19].map(|c| c * light);
+    frame.fill_convex(&grown, crate::color::rgb_to_yuv8(mud), 1.0);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,7 +273,7 @@ mod tests {
         let r1 = SceneRenderer::new(&s, &font);
         let r2 = SceneRenderer::new(&s, &font);
         let mut checked = 0;
-        for v in &s.vehicles {
+        for v in s.vehicles.iter().filter(|v| !v.plate_covered) {
             let (a, b) = v.visible.unwrap();
             let mid = (a + b) / 2;
             let f = r1.render(mid);

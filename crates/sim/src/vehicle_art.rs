@@ -31,7 +31,9 @@ pub struct BodySprite {
 
 fn camera(model: &Model, px_per_pw: f32, yaw: f32) -> Camera {
     let v = model.view;
-    Camera::looking_at(v.plate, v.pitch, yaw, v.dist, px_per_pw * v.dist * v.scale)
+    let mut c = Camera::looking_at(v.plate, v.pitch, yaw, v.dist, px_per_pw * v.dist * v.scale);
+    c.aspect = crate::vehicle_raster::dev("XL_ART_SQUASH", 1.0);
+    c
 }
 
 fn model_of(v: &Vehicle) -> Model {

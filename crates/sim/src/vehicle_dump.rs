@@ -8,9 +8,12 @@
 //! ```
 //! For every vehicle of every (seed, camera) 60 s 1280x720 clip, `XL_SIM_DUMP_PER_VEHICLE`
 //! (default 2) frames spread over the stretch where its whole body box is inside the frame
-//! (Pose::body_box) are rendered; `manifest.jsonl` lists each frame with every vehicle on
-//! screen: class, scenario body box, drawn box (the painted silhouette without the shadow),
-//! plate width, and `eligible` (body box fully inside and at least 120 px tall).
+//! (Pose::body_box; with `XL_SIM_DUMP_ELIGIBLE=drawn`, its painted box) are rendered;
+//! `XL_SIM_DUMP_CLASSES` (default "car,bus,truck") limits which vehicles pick frames.
+//! `manifest.jsonl` lists each frame with every vehicle on screen: class, scenario body box,
+//! drawn box (the painted silhouette without the shadow), plate width, yaw, and `eligible`
+//! (body box fully inside and at least 120 px tall) / `eligible_drawn` (the same for the
+//! painted box).
 //!
 //! Timing: `cargo test -p xl-sim --lib vehicle_dump::time_render -- --ignored --nocapture`
 //! (`XL_SIM_TIME_FRAMES`, default 250 consecutive frames of seed 1 camera 1 at 1280x720).
@@ -83,14 +86,42 @@ fn dump_vehicle_frames() {
             let s = generate(seed, cam, W, H, 25, 60);
             let r = SceneRenderer::new(&s, &font);
             let mut picks: Vec<u32> = Vec::new();
-            for v in &s.vehicles {
-                let fully: Vec<u32> = (v.start..v.start + v.frames)
-                    .filter(|&f| {
-                        v.pose(&s.look, W, H, f)
-                            .is_some_and(|p| inside(p.body_box(v.class)))
-                    })
-                    .collect();
+            let only = env_or("XL_SIM_DUMP_CLASSES", "car,bus,truck");
+            for v in s.vehicles.iter().filter(|v| only.contains(v.class.as_str())) {
+                let mode = env_or("XL_SIM_DUMP_ELIGIBLE", "body");
+                let i = s.vehicles.iter().position(|o| o.plate == v.plate).unwrap();
+                let fully: Vec<u32> = if mode == "plate" {
+                    // Art-independent picks: the plate centre nearest 75% and 88% of the height.
+                    [0.75f32, 0.88]
+                        .iter()
+                        .filter_map(|&t| {
+                            (v.start..v.start + v.frames).min_by(|&a, &b| {
+                                let d = |f| {
+                                    v.pose(&s.look, W, H, f)
+                                        .map_or(f32::MAX, |p| (p.cy - t * H as f32).abs())
+                                };
+                                d(a).total_cmp(&d(b))
+                            })
+                        })
+                        .collect()
+                } else {
+                    (v.start..v.start + v.frames)
+                        .filter(|&f| {
+                            v.pose(&s.look, W, H, f).is_some_and(|p| {
+                                inside(if mode == "drawn" {
+                                    r.vehicle_box(i, &p)
+                                } else {
+                                    p.body_box(v.class)
+                                })
+                            })
+                        })
+                        .collect()
+                };
                 if fully.is_empty() {
+                    continue;
+                }
+                if mode == "plate" {
+                    picks.extend(&fully);
                     continue;
                 }
                 for k in 0..per_vehicle {
@@ -114,6 +145,7 @@ fn dump_vehicle_frames() {
                     .filter_map(|(i, v)| {
                         let p = v.pose(&s.look, W, H, f)?;
                         let body = p.body_box(v.class);
+                        let drawn = r.vehicle_box(i, &p);
                         Some(serde_json::json!({
                             "class": v.class.as_str(),
                             "plate": v.plate,
@@ -121,9 +153,10 @@ fn dump_vehicle_frames() {
                             "quad": p.quad,
                             "rgb": v.body_rgb,
                             "body_box": body,
-                            "box": r.vehicle_box(i, &p),
+                            "box": drawn,
                             "yaw": r.yaw(i),
                             "eligible": inside(body) && body[3] - body[1] >= 120.0,
+                            "eligible_drawn": inside(drawn) && drawn[3] - drawn[1] >= 120.0,
                         }))
                     })
                     .collect();
@@ -181,14 +214,15 @@ fn time_render() {
 }
 
 /// Montage of every class and shape variant on a plain road: `XL_SIM_DUMP_DIR`/models.png
-/// (and models-dusk.png); 4 x 2 cells of 320 x 360 px.
+/// (and models-dusk.png); 3 x 2 cells of 426 x 360 px, classes from `XL_SIM_PREVIEW`
+/// (c car, b bus, t truck; default "cccbtt").
 #[test]
 #[ignore]
 fn preview_models() {
     use crate::scenario::VehicleClass;
     let dir = PathBuf::from(env_or("XL_SIM_DUMP_DIR", "/tmp/xl-vehicle-dump"));
     std::fs::create_dir_all(&dir).unwrap();
-    let classes = env_or("XL_SIM_PREVIEW", "cccccbtt");
+    let classes = env_or("XL_SIM_PREVIEW", "cccbtt");
     for dusk in [false, true] {
         let mut s = generate(1, 1, W, H, 25, 60);
         s.look.dusk = dusk;
@@ -211,7 +245,7 @@ fn preview_models() {
             }
         }
         let template = s.vehicles[0].clone();
-        for (i, c) in classes.chars().take(8).enumerate() {
+        for (i, c) in classes.chars().take(6).enumerate() {
             let mut v = template.clone();
             v.class = match c {
                 'b' => VehicleClass::Bus,
@@ -228,13 +262,13 @@ fn preview_models() {
             v.pw_to = pw;
             let (_, above, _) = v.class.extent();
             let pose = Pose {
-                cx: 160.0 + 320.0 * (i % 4) as f32,
-                cy: 360.0 * (i / 4) as f32 + 10.0 + above * pw,
+                cx: 110.0 + 426.0 * (i % 3) as f32,
+                cy: 360.0 * (i / 3) as f32 + 10.0 + above * pw,
                 pw,
                 quad: [[0.0; 2]; 4],
             };
-            crate::vehicle_art::body_sprite(&v, &s.look, 0.5 * if i % 2 == 0 { 1.0 } else { -1.0 })
-                .draw(&mut frame, &pose);
+            let yaw = crate::vehicle_models::build(v.class, 0).view.yaw;
+            crate::vehicle_art::body_sprite(&v, &s.look, yaw).draw(&mut frame, &pose);
         }
         let name = if dusk {
             "models-dusk.png"

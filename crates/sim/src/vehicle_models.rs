@@ -413,229 +413,235 @@ fn dev_param(key: &str, default: f32) -> f32 {
         .unwrap_or(default)
 }
 
-/// City bus: tall box with rounded edges, big two-piece windscreen, destination sign.
-fn bus(variant: u64) -> Model {
-    let _ = variant;
-    let mut m = Mesh::default();
-    let (hw, top, len) = (2.0, 4.7, 14.0);
-    let st: Vec<(f32, [(f32, f32); 6])> = vec![
-        (
-            0.0,
-            [
-                (hw - 0.08, 0.3),
-                (hw - 0.02, 0.9),
-                (hw - 0.02, 3.0),
-                (hw - 0.1, top - 0.15),
-                (hw - 0.35, top - 0.02),
-                (0.0, top),
-            ],
-        ),
-        (
-            -0.3,
-            [
-                (hw, 0.3),
-                (hw + 0.02, 0.9),
-                (hw, 3.0),
-                (hw - 0.02, top - 0.05),
-                (hw - 0.3, top + 0.04),
-                (0.0, top + 0.06),
-            ],
-        ),
-        (
-            -len,
-            [
-                (hw, 0.3),
-                (hw + 0.02, 0.9),
-                (hw, 3.0),
-                (hw - 0.02, top - 0.05),
-                (hw - 0.3, top + 0.04),
-                (0.0, top + 0.06),
-            ],
-        ),
-    ];
-    let rows: Vec<Vec<V3>> = st.iter().map(|(z, h)| ring(*z, h)).collect();
+/// Quad on the plane x = `x` (a vehicle side): z0..z1 (z0 nearer the front), y0..y1.
+fn side(mesh: &mut Mesh, x: f32, z0: f32, y0: f32, z1: f32, y1: f32, mat: Mat) {
+    mesh.quad([[x, y1, z0], [x, y1, z1], [x, y0, z1], [x, y0, z0]], mat);
+}
+
+/// A box body with rounded vertical and top edges from z = 0 back to `-len`: half width
+/// `hw`, from `bottom` up to `top`; `mat(j)` per ring column (0 lower side, 1 side, 2 upper
+/// side, 3 top edge, 4 top). The front face is a flat cap in `front`.
+fn box_body(
+    m: &mut Mesh,
+    z0: f32,
+    len: f32,
+    hw: f32,
+    bottom: f32,
+    top: f32,
+    front: Mat,
+    mat: impl Fn(usize) -> Mat,
+) {
+    let r = 0.12;
+    let section = |inset: f32| -> [(f32, f32); 6] {
+        [
+            (hw - inset - 0.04, bottom),
+            (hw - inset, bottom + 0.5),
+            (hw - inset, top - 0.35),
+            (hw - inset - r * 0.5, top - r * 0.5),
+            (hw - inset - 0.35, top - inset * 0.5),
+            (0.0, top - inset * 0.5 + 0.02),
+        ]
+    };
+    let rows: Vec<Vec<V3>> = [(z0, 0.1), (z0 - 0.12, 0.0), (z0 - len, 0.0)]
+        .iter()
+        .map(|&(z, inset)| ring(z, &section(inset)))
+        .collect();
     let ncol = rows[0].len() - 1;
-    loft(&mut m, &rows, 0.6, |_, j| {
-        let j = j.min(ncol - 1 - j);
-        match j {
-            0 => Mat::PaintDark(0.75),
-            1 => Mat::Paint,
-            2 => Mat::Glass(1.7, 3.0),
-            _ => Mat::Solid([0.8, 0.8, 0.8]),
-        }
-    });
-    let front = &rows[0];
-    let c: V3 = [0.0, 2.4, 0.0];
-    for k in 0..front.len() {
-        let (a, b) = (front[k], front[(k + 1) % front.len()]);
-        m.quad([c, a, b, c], Mat::Paint);
+    loft(m, &rows, 0.6, |_, j| mat(j.min(ncol - 1 - j)));
+    let f = &rows[0];
+    let c: V3 = [0.0, 0.5 * (bottom + top), z0];
+    for k in 0..f.len() {
+        m.quad([c, f[k], f[(k + 1) % f.len()], c], front);
     }
+    let b = &rows[2];
+    let c: V3 = [0.0, 0.5 * (bottom + top), z0 - len];
+    for k in 0..b.len() {
+        m.quad([c, b[(k + 1) % b.len()], b[k], c], front);
+    }
+}
+
+/// City bus: a tall box with a big windscreen, destination sign, a row of side windows and a
+/// front door.
+fn bus(variant: u64) -> Model {
+    let mut m = Mesh::default();
+    let (hw, top, len) = (2.0, 5.1, 19.0);
+    let roof = Mat::Solid([0.82, 0.83, 0.84]);
+    box_body(&mut m, 0.0, len, hw, 0.35, top, Mat::Paint, |j| match j {
+        0 => Mat::PaintDark(0.7),
+        3 | 4 => roof,
+        _ => Mat::Paint,
+    });
     let z = 0.02;
-    // Windscreen (two panes), sign above it, black band below.
-    decal(&mut m, z, -1.85, 1.75, -0.03, 3.9, Mat::Glass(1.75, 3.9));
-    decal(&mut m, z, 0.03, 1.75, 1.85, 3.9, Mat::Glass(1.75, 3.9));
-    decal(&mut m, z, -1.6, 4.0, 1.6, 4.5, Mat::Sign);
-    decal(&mut m, z, -1.95, 1.6, 1.95, 1.72, Mat::Plastic);
-    // Headlamps low at the corners, grille slot, plate recess, bumper.
+    // Front: windscreen with a centre post, destination sign, lamps, grille, bumper.
+    decal(&mut m, z, -1.86, 1.95, 1.86, 4.3, Mat::Glass(1.95, 4.3));
+    decal(&mut m, z + 0.005, -0.04, 1.95, 0.04, 4.3, Mat::Plastic);
+    decal(&mut m, z, -1.7, 4.4, 1.7, 4.9, Mat::Sign);
+    decal(&mut m, z, -1.95, 1.78, 1.95, 1.95, Mat::Plastic);
     pair(
         &mut m,
-        [
-            [-1.9, 1.05, z],
-            [-1.35, 1.05, z],
-            [-1.35, 0.8, z],
-            [-1.9, 0.8, z],
-        ],
+        [[-1.92, 1.38, z], [-1.3, 1.38, z], [-1.3, 1.02, z], [-1.92, 1.02, z]],
         Mat::Lamp,
     );
-    decal(&mut m, z, -1.1, 0.98, 1.1, 1.4, Mat::Grille(5.0));
-    decal(&mut m, z, -0.58, 0.52, 0.58, 0.88, Mat::Plastic);
-    decal(&mut m, z, -2.0, 0.3, 2.0, 0.45, Mat::Plastic);
+    decal(&mut m, z, -1.1, 1.1, 1.1, 1.5, Mat::Grille(5.0));
+    decal(&mut m, z, -2.0, 0.35, 2.0, 0.62, Mat::Plastic);
+    decal(&mut m, z + 0.005, -0.58, 0.57, 0.58, 0.93, Mat::Plastic);
     for s in [-1.0f32, 1.0] {
-        m.wheel(1.75 * s, -2.2, 0.6, 0.25, s);
-        // Mirrors on stalks, hanging in front of the windscreen corners.
-        let x = 2.05 * s;
-        m.cuboid(
-            [x.min(x + 0.1 * s), 3.0, 0.35],
-            [x.max(x + 0.1 * s), 3.5, 0.5],
-            Mat::Plastic,
-        );
+        let x = s * (hw + 0.01);
+        // Front door (glass to the floor), then the passenger windows with pillars.
+        side(&mut m, x, -0.3, 0.7, -2.2, 4.15, Mat::Glass(0.7, 4.15));
+        side(&mut m, x * 1.001, -1.22, 0.7, -1.28, 4.15, Mat::Plastic);
+        side(&mut m, x, -2.5, 2.45, -len + 0.6, 4.15, Mat::Glass(2.45, 4.15));
+        let mut zz = -2.5;
+        while zz > -len + 0.6 {
+            side(&mut m, x * 1.001, zz, 2.45, zz - 0.14, 4.15, Mat::Plastic);
+            zz -= 2.1;
+        }
+        // A coloured band under the windows.
+        side(&mut m, x, -2.3, 1.5, -len + 0.3, 1.8, Mat::PaintDark(0.6));
+        m.wheel(1.62 * s, -3.4, 0.85, 0.35, s);
+        m.wheel(1.62 * s, -len + 4.0, 0.85, 0.35, s);
+        // Mirrors on arms in front of the windscreen corners.
+        let (x0, x1) = if s < 0.0 { (-2.2, -2.02) } else { (2.02, 2.2) };
+        m.cuboid([x0, 3.1, 0.3], [x1, 3.9, 0.5], Mat::Plastic);
+        m.cuboid([x0.min(x1), 4.2, 0.0], [x0.max(x1), 4.3, 0.45], Mat::Plastic);
     }
+    // Air conditioning unit on the roof.
+    m.cuboid([-1.3, top, -5.0], [1.3, top + 0.35, -8.5], roof);
+    let _ = variant;
     let mut shadow = Mesh::default();
-    flat_shadow(&mut shadow, 2.25, 0.5, -len);
+    flat_shadow(&mut shadow, 2.3, 0.5, -len - 0.3);
     Model {
         mesh: m,
         shadow,
         view: View {
-            pitch: 0.12,
-            yaw: dev_param("XL_ART_YAW", 0.0),
-            dist: 30.0,
-            scale: 1.0,
-            plate: [0.0, 0.7, 0.03],
+            pitch: dev_param("XL_ART_BPITCH", 0.08),
+            yaw: dev_param("XL_ART_BYAW", 0.35),
+            dist: dev_param("XL_ART_BDIST", 22.0),
+            scale: dev_param("XL_ART_BSCALE", 0.75),
+            plate: [0.0, 0.75, 0.03],
         },
     }
 }
 
-/// Cab-over truck with a tall cargo box (or container) behind and above the cab.
+/// Cab-over lorry with a cargo body (box van, container, tipper or tarpaulin) behind and above
+/// the cab.
 fn truck(variant: u64) -> Model {
     let mut m = Mesh::default();
-    let hw = 1.95;
-    let cab_top = 3.3;
-    let st: Vec<(f32, [(f32, f32); 6])> = vec![
-        (
-            0.0,
-            [
-                (hw - 0.1, 0.35),
-                (hw - 0.05, 1.0),
-                (hw - 0.05, 1.6),
-                (hw - 0.1, cab_top - 0.1),
-                (hw - 0.3, cab_top),
-                (0.0, cab_top + 0.02),
-            ],
-        ),
-        (
-            -0.35,
-            [
-                (hw, 0.35),
-                (hw, 1.0),
-                (hw, 1.7),
-                (hw - 0.05, cab_top - 0.05),
-                (hw - 0.25, cab_top + 0.05),
-                (0.0, cab_top + 0.07),
-            ],
-        ),
-        (
-            -2.6,
-            [
-                (hw, 0.35),
-                (hw, 1.0),
-                (hw, 1.7),
-                (hw - 0.05, cab_top - 0.05),
-                (hw - 0.25, cab_top + 0.05),
-                (0.0, cab_top + 0.07),
-            ],
-        ),
-    ];
-    let rows: Vec<Vec<V3>> = st.iter().map(|(z, h)| ring(*z, h)).collect();
-    let ncol = rows[0].len() - 1;
-    loft(&mut m, &rows, 0.6, |_, j| {
-        let j = j.min(ncol - 1 - j);
-        match j {
-            2 => Mat::Glass(1.7, 3.0),
-            _ => Mat::Paint,
-        }
+    let (hw, cab_top, cab_len) = (1.95, 4.4, 3.4);
+    box_body(&mut m, 0.0, cab_len, hw, 0.9, cab_top, Mat::Paint, |j| match j {
+        0 => Mat::PaintDark(0.7),
+        _ => Mat::Paint,
     });
-    let front = &rows[0];
-    let c: V3 = [0.0, 1.8, 0.0];
-    for k in 0..front.len() {
-        let (a, b) = (front[k], front[(k + 1) % front.len()]);
-        m.quad([c, a, b, c], Mat::Paint);
-    }
     let z = 0.02;
-    decal(&mut m, z, -1.75, 2.0, 1.75, 3.05, Mat::Glass(2.0, 3.05));
-    decal(&mut m, z, -1.2, 1.05, 1.2, 1.8, Mat::Grille(6.0));
-    decal(
-        &mut m,
-        z,
-        -1.95,
-        0.35,
-        1.95,
-        0.95,
-        Mat::Solid([0.2, 0.2, 0.22]),
-    );
+    decal(&mut m, z, -1.78, 2.6, 1.78, 4.05, Mat::Glass(2.6, 4.05));
+    decal(&mut m, z, -1.3, 1.3, 1.3, 2.4, Mat::Grille(8.0));
+    decal(&mut m, z + 0.005, -0.25, 1.75, 0.25, 1.95, Mat::Chrome);
+    // Steel bumper with lamps, plate recess.
+    m.cuboid([-2.0, 0.35, -0.2], [2.0, 1.15, 0.12], Mat::Solid([0.22, 0.22, 0.24]));
     pair(
         &mut m,
-        [
-            [-1.9, 0.85, z + 0.01],
-            [-1.35, 0.85, z + 0.01],
-            [-1.35, 0.6, z + 0.01],
-            [-1.9, 0.6, z + 0.01],
-        ],
+        [[-1.92, 1.05, 0.14], [-1.35, 1.05, 0.14], [-1.35, 0.75, 0.14], [-1.92, 0.75, 0.14]],
         Mat::Lamp,
     );
-    decal(&mut m, z + 0.01, -0.58, 0.52, 0.58, 0.88, Mat::Plastic);
-    // Cargo body: box van or container, taller and wider than the cab.
-    let cargo_col = match variant % 4 {
-        0 => [0.85, 0.85, 0.83],
-        1 => [0.2, 0.35, 0.6],
-        2 => [0.7, 0.25, 0.15],
-        _ => [0.55, 0.57, 0.58],
-    };
-    let (bx, btop) = (2.1, 4.4);
-    m.cuboid([-bx, 0.9, -14.0], [bx, btop, -2.9], Mat::Solid(cargo_col));
-    // Ribs on the box front.
-    for k in 0..6 {
-        let x = -bx + 0.1 + k as f32 * (2.0 * bx - 0.2) / 5.0;
-        decal(
-            &mut m,
-            -2.89,
-            x - 0.04,
-            cab_top,
-            x + 0.04,
-            btop - 0.05,
-            Mat::Solid([0.4, 0.4, 0.42]),
+    decal(&mut m, 0.14, -0.58, 0.57, 0.58, 0.93, Mat::Plastic);
+    for s in [-1.0f32, 1.0] {
+        let x = s * (hw + 0.01);
+        // Door window and step.
+        side(&mut m, x, -0.35, 2.6, -2.3, 4.0, Mat::Glass(2.6, 4.0));
+        side(&mut m, x, -0.6, 0.9, -2.0, 1.05, Mat::Plastic);
+        m.wheel(1.6 * s, -1.7, 0.8, 0.32, s);
+        m.wheel(1.6 * s, -13.0, 0.8, 0.32, s);
+        m.wheel(1.6 * s, -14.8, 0.8, 0.32, s);
+        // Big mirrors on arms.
+        let (x0, x1) = if s < 0.0 { (-2.35, -2.1) } else { (2.1, 2.35) };
+        m.cuboid([x0, 2.6, -0.4], [x1, 3.8, -0.2], Mat::Plastic);
+        m.cuboid([x0.min(x1) - 0.1, 3.6, -0.45], [x0.max(x1) + 0.1, 3.7, -0.1], Mat::Plastic);
+        // Chassis rail, fuel tank and side guard between the axles.
+        side(&mut m, s * 1.35, -3.6, 0.8, -16.5, 1.4, Mat::Solid([0.12, 0.12, 0.13]));
+        m.cuboid(
+            [s * 1.35 - 0.01 + if s < 0.0 { -0.5 } else { 0.0 }, 0.7, -5.2],
+            [s * 1.35 + 0.01 + if s < 0.0 { 0.0 } else { 0.5 }, 1.3, -7.2],
+            Mat::Chrome,
         );
     }
-    for s in [-1.0f32, 1.0] {
-        m.wheel(1.7 * s, -1.6, 0.62, 0.28, s);
-        m.wheel(1.7 * s, -10.0, 0.62, 0.28, s);
-        let x = 2.08 * s;
-        m.cuboid(
-            [x.min(x + 0.12 * s), 2.2, 0.2],
-            [x.max(x + 0.12 * s), 2.9, 0.35],
-            Mat::Plastic,
-        );
+    let kind = variant % 4;
+    let (bx, b0, z0, z1) = (2.05, 1.45, -cab_len - 0.25, -17.0);
+    let colours = [
+        [0.86, 0.86, 0.84],
+        [0.2, 0.36, 0.62],
+        [0.72, 0.3, 0.14],
+        [0.55, 0.57, 0.58],
+        [0.18, 0.42, 0.3],
+    ];
+    let cargo = colours[((variant / 4) % 5) as usize];
+    match kind {
+        // Box van or ribbed container, well above the cab roof.
+        0 | 1 => {
+            let btop = 6.1;
+            m.cuboid([-bx, b0, z1], [bx, btop, z0], Mat::Solid(cargo));
+            let ribs = if kind == 1 { 0.55 } else { 2.4 };
+            let rib = Mat::Solid(cargo.map(|c| c * 0.7));
+            let mut zz = z0 - 0.2;
+            while zz > z1 + 0.2 {
+                for s in [-1.0f32, 1.0] {
+                    side(&mut m, s * (bx + 0.01), zz, b0, zz - 0.08, btop, rib);
+                }
+                zz -= ribs;
+            }
+            // Front wall ribs above the cab, and the top rail.
+            for k in 0..7 {
+                let x = -bx + 0.15 + k as f32 * (2.0 * bx - 0.3) / 6.0;
+                decal(&mut m, z0 + 0.01, x - 0.05, cab_top, x + 0.05, btop - 0.1, rib);
+            }
+            decal(&mut m, z0 + 0.01, -bx, btop - 0.2, bx, btop, rib);
+        }
+        // Tipper: open steel body with a raised front guard over the cab.
+        2 => {
+            let (wall, btop) = (0.12, 5.0);
+            let steel = Mat::Solid(cargo);
+            m.cuboid([-bx, b0, z1], [bx, b0 + 0.3, z0], steel);
+            m.cuboid([-bx, b0, z1], [-bx + wall, btop, z0], steel);
+            m.cuboid([bx - wall, b0, z1], [bx, btop, z0], steel);
+            m.cuboid([-bx, b0, z0 - wall], [bx, btop + 0.9, z0], steel);
+            m.cuboid([-bx, b0, z1], [bx, btop, z1 + wall], steel);
+            // The load inside (sand, gravel) seen over the walls.
+            m.quad(
+                [[-bx + wall, btop - 0.5, z0 - wall], [bx - wall, btop - 0.5, z0 - wall], [bx - wall, btop - 0.9, z1 + wall], [-bx + wall, btop - 0.9, z1 + wall]],
+                Mat::Solid([0.5, 0.45, 0.38]),
+            );
+            // Horizontal stiffeners on the sides.
+            for s in [-1.0f32, 1.0] {
+                for y in [b0 + 1.0, b0 + 2.2] {
+                    side(&mut m, s * (bx + 0.01), z0, y, z1, y + 0.15, Mat::Solid(cargo.map(|c| c * 0.7)));
+                }
+            }
+        }
+        // Tarpaulin over hoops.
+        _ => {
+            let btop = 5.7;
+            let tarp = Mat::Solid([0.15, 0.3, 0.62]);
+            m.cuboid([-bx, b0, z1], [bx, b0 + 1.0, z0], Mat::Solid(cargo));
+            box_body(&mut m, z0, z0 - z1, bx, b0 + 1.0, btop, tarp, |_| tarp);
+            for s in [-1.0f32, 1.0] {
+                let mut zz = z0 - 1.0;
+                while zz > z1 + 0.5 {
+                    side(&mut m, s * (bx + 0.01), zz, b0 + 1.0, zz - 0.06, btop - 0.3, Mat::Solid([0.1, 0.2, 0.45]));
+                    zz -= 1.6;
+                }
+            }
+        }
     }
     let mut shadow = Mesh::default();
-    flat_shadow(&mut shadow, 2.3, 0.5, -14.0);
+    flat_shadow(&mut shadow, 2.35, 0.5, z1 - 0.3);
     Model {
         mesh: m,
         shadow,
         view: View {
-            pitch: 0.2,
-            yaw: dev_param("XL_ART_YAW", 0.0),
-            dist: 28.0,
-            scale: 1.0,
-            plate: [0.0, 0.7, 0.03],
+            pitch: dev_param("XL_ART_TPITCH", 0.08),
+            yaw: dev_param("XL_ART_TYAW", 0.35),
+            dist: dev_param("XL_ART_TDIST", 22.0),
+            scale: dev_param("XL_ART_TSCALE", 0.75),
+            plate: [0.0, 0.75, 0.14],
         },
     }
 }

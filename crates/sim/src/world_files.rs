@@ -125,7 +125,7 @@ impl WimFeeder {
             }
             schedule.push((r.ts + delay, r));
         }
-        schedule.sort_by(|a, b| a.0.cmp(&b.0));
+        schedule.sort_by_key(|(at, _)| *at);
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = std::thread::Builder::new()

@@ -47,6 +47,9 @@ def main():
     ap.add_argument("dir")
     ap.add_argument("--json", help="write per-vehicle results here")
     ap.add_argument("--limit", type=int, default=0, help="only the first N frames")
+    ap.add_argument("--eligible", choices=["body", "drawn"], default="body",
+                    help="which box must be fully inside the frame and >= 120 px tall: the scenario's "
+                         "body box (default) or the painted box")
     ap.add_argument("--resize", choices=["stretch", "letterbox"], default="stretch",
                     help="pre-processing (the product stretches)")
     args = ap.parse_args()
@@ -66,7 +69,8 @@ def main():
                 if iou(b, v["box"]) >= 0.5 and (best is None or det["score"] > best["score"]):
                     best = det
             rows.append({
-                "image": fr["image"], "class": v["class"], "eligible": v["eligible"], "dusk": fr["dusk"],
+                "image": fr["image"], "class": v["class"], "dusk": fr["dusk"],
+                "eligible": v["eligible"] if args.eligible == "body" else v["eligible_drawn"],
                 "pw": v["pw"], "height": v["body_box"][3] - v["body_box"][1],
                 "score": best["score"] if best else 0.0, "pred": best["class"] if best else None,
             })
