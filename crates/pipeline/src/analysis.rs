@@ -85,6 +85,11 @@ struct VehiclePass {
     max_height_src: f32,
     zone_entries: Vec<(ZoneEntry, AnalysedFrame, BBox)>,
     read: Option<(ReadRef, Event)>,
+    /// Texts of the plate observations inside this vehicle's box, counted: the plate track
+    /// whose elected text was seen most inside it belongs to it.
+    plate_texts: HashMap<String, u32>,
+    /// Its last box (analysis pixels), for the event's vehicle.
+    last_box: BBox,
 }
 
 /// Tracking and per-camera rule state of one camera (or one video file).
@@ -209,18 +214,23 @@ impl CameraAnalysis {
                     max_height_src: 0.0,
                     zone_entries: Vec::new(),
                     read: None,
+                    plate_texts: HashMap::new(),
+                    last_box: v.bbox,
                 });
             pass.class = v.class;
+            pass.last_box = v.bbox;
             pass.frames += 1;
             pass.last_ts = meta.ts;
             if src.height() > pass.max_height_src {
                 pass.max_height_src = src.height();
                 pass.best = Some((frame.clone(), v.bbox));
             }
-            pass.plate_observations += plates
-                .iter()
-                .filter(|p| vehicle_of(&p.corners.bbox(), std::slice::from_ref(v)).is_some())
-                .count() as u32;
+            for p in plates {
+                if vehicle_of(&p.corners.bbox(), std::slice::from_ref(v)).is_some() {
+                    pass.plate_observations += 1;
+                    *pass.plate_texts.entry(p.text.clone()).or_default() += 1;
+                }
+            }
             if let Some(zones) = &mut self.rules.zones {
                 for entry in zones.observe(&meta.camera_id, v.track_id, v.class, src, meta.ts) {
                     pass.zone_entries.push((entry, frame.clone(), v.bbox));
@@ -236,11 +246,34 @@ impl CameraAnalysis {
     fn plate_read(&mut self, track: &FinishedTrack<AnalysedFrame>) -> Vec<Event> {
         let frame = &track.best.frame;
         let plate_box = track.best.observation.corners.bbox();
-        let vehicle = vehicle_of(&plate_box, &frame.vehicles);
-        let info = vehicle.map(|v| VehicleInfo {
-            class: v.class.as_str().to_string(),
-            bbox: frame.meta.to_source(&v.bbox),
-            track_id: v.track_id,
+        // The vehicle that held this text most often; else the one holding the best read.
+        let owner_id = self
+            .passes
+            .iter()
+            .chain(self.settling.iter().map(|(_, id, p)| (id, p)))
+            .filter_map(|(id, p)| p.plate_texts.get(&track.text).map(|n| (*n, *id)))
+            .max()
+            .map(|(_, id)| id)
+            .or_else(|| vehicle_of(&plate_box, &frame.vehicles).map(|v| v.track_id));
+        let vehicle: Option<(u64, xl_schema::VehicleClass, BBox)> = owner_id.and_then(|id| {
+            let in_frame = frame.vehicles.iter().find(|v| v.track_id == id);
+            let pass = self.passes.get(&id).or_else(|| {
+                self.settling
+                    .iter()
+                    .find(|(_, i, _)| *i == id)
+                    .map(|(_, _, p)| p)
+            });
+            match (in_frame, pass) {
+                (Some(v), Some(p)) => Some((id, p.class, v.bbox)),
+                (Some(v), None) => Some((id, v.class, v.bbox)),
+                (None, Some(p)) => Some((id, p.class, p.last_box)),
+                (None, None) => None,
+            }
+        });
+        let info = vehicle.map(|(id, class, bbox)| VehicleInfo {
+            class: class.as_str().to_string(),
+            bbox: frame.meta.to_source(&bbox),
+            track_id: id,
         });
         let event = self.factory.plate_read(track, info.clone());
         let meta = &frame.meta;
@@ -255,13 +288,13 @@ impl CameraAnalysis {
             event_id: event.id.to_string(),
             first_ts: meta.ts_at(track.first_time),
             last_ts: meta.ts_at(track.last_time),
-            bbox: Some(meta.to_source(&vehicle.map_or(plate_box, |v| v.bbox))),
+            bbox: Some(meta.to_source(&vehicle.map_or(plate_box, |(_, _, b)| b))),
         };
-        if let Some(v) = vehicle {
-            let owner = self.passes.get_mut(&v.track_id).or_else(|| {
+        if let Some((id, _, _)) = vehicle {
+            let owner = self.passes.get_mut(&id).or_else(|| {
                 self.settling
                     .iter_mut()
-                    .find(|(_, id, _)| *id == v.track_id)
+                    .find(|(_, i, _)| *i == id)
                     .map(|(_, _, p)| p)
             });
             if let Some(p) = owner {
@@ -458,4 +491,196 @@ fn flow_event(bucket: xl_rules::FlowBucket, meta: &FrameMeta, factory: &EventFac
         },
         source: source_of(meta),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use xl_rules::{
+        CountLineConfig, FlowConfig, ObscuredConfig, RulesConfig, WatchlistConfig, ZoneConfig,
+    };
+    use xl_schema::{china_offset, PlateColor, Quad, VehicleClass};
+
+    use crate::IdMode;
+
+    fn factory() -> Arc<EventFactory> {
+        Arc::new(EventFactory {
+            pipeline: "test".into(),
+            pipeline_sha256: "00".into(),
+            models: Default::default(),
+            evidence: None,
+            ids: IdMode::Deterministic,
+        })
+    }
+
+    fn rules(dir: &std::path::Path) -> RulesConfig {
+        let list = dir.join("list.csv");
+        std::fs::write(&list, "plate,reason,list\n皖S12345,stolen,盗抢车辆\n").unwrap();
+        RulesConfig {
+            watchlist: Some(WatchlistConfig {
+                files: vec![list],
+                fuzzy: true,
+            }),
+            zones: vec![ZoneConfig {
+                id: "z1".into(),
+                camera: "cam-1".into(),
+                polygon: vec![[0.0, 300.0], [640.0, 300.0], [640.0, 360.0], [0.0, 360.0]],
+                windows: vec![],
+                classes: vec![VehicleClass::Truck],
+                permits: vec![],
+            }],
+            obscured: Some(ObscuredConfig {
+                classes: vec![VehicleClass::Car, VehicleClass::Truck],
+                min_frames: 5,
+                min_box_height_px: 60.0,
+            }),
+            flow: Some(FlowConfig {
+                interval_secs: 60,
+                lines: vec![CountLineConfig {
+                    id: "l1".into(),
+                    camera: "cam-1".into(),
+                    from: [0.0, 200.0],
+                    to: [640.0, 200.0],
+                    forward: "inbound".into(),
+                    backward: "outbound".into(),
+                }],
+            }),
+            ..RulesConfig::default()
+        }
+    }
+
+    fn meta(k: u64) -> FrameMeta {
+        let t0 = china_offset()
+            .with_ymd_and_hms(2026, 11, 29, 10, 0, 0)
+            .unwrap();
+        FrameMeta {
+            camera_id: Arc::from("cam-1"),
+            frame_index: k,
+            pts_90k: Some(k as i64 * 18_000),
+            time: k as f64 * 0.2,
+            ts: t0 + Duration::milliseconds(k as i64 * 200),
+            source_kind: SourceKind::File,
+            source_path: Some(Arc::from("cam-1.mp4")),
+            scale_to_source: (1.0, 1.0),
+        }
+    }
+
+    fn plate_at(bbox: &BBox) -> PlateObservation {
+        let (cx, y) = (bbox.center().0, bbox.y2 - 0.15 * bbox.height());
+        PlateObservation {
+            corners: Quad([
+                [cx - 30.0, y - 8.0],
+                [cx + 30.0, y - 8.0],
+                [cx + 30.0, y + 8.0],
+                [cx - 30.0, y + 8.0],
+            ]),
+            detection_score: 0.95,
+            text: "皖S12345".into(),
+            char_confidences: vec![0.99; 8],
+            color: PlateColor::Blue,
+        }
+    }
+
+    /// A truck with a watch-listed plate and a car with no plate drive down through the count line
+    /// into the zone.
+    #[test]
+    fn vehicle_passes_become_reads_and_rule_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let rules = rules(dir.path());
+        let enforcement = Arc::new(Enforcement::new(&rules, Default::default()).unwrap());
+        let mut a = CameraAnalysis::new(
+            Arc::from("cam-1"),
+            TrackerParams::default(),
+            VehicleTrackerParams::default(),
+            enforcement.camera_rules("cam-1").unwrap(),
+            enforcement.clone(),
+            factory(),
+        );
+        let image = Arc::new(RgbImage::new(640, 360));
+        let mut events = Vec::new();
+        for k in 0..20u64 {
+            let y = 40.0 + 15.0 * k as f32;
+            let truck = BBox::new(60.0, y, 260.0, y + 120.0);
+            let car = BBox::new(380.0, y, 540.0, y + 100.0);
+            let dets = [
+                VehicleDetection {
+                    class: VehicleClass::Truck,
+                    score: 0.8,
+                    bbox: truck,
+                },
+                VehicleDetection {
+                    class: VehicleClass::Car,
+                    score: 0.8,
+                    bbox: car,
+                },
+            ];
+            events.extend(a.on_frame(image.clone(), meta(k), vec![plate_at(&truck)], &dets));
+        }
+        events.extend(a.finish());
+        let of = |kind: EventKind| events.iter().filter(move |e| e.kind == kind);
+
+        let read = of(EventKind::PlateRead).next().expect("a plate read");
+        let vehicle = read.vehicle.as_ref().expect("the read names its vehicle");
+        assert_eq!(vehicle.class, "truck");
+        assert_eq!(of(EventKind::PlateRead).count(), 1);
+
+        let hit = of(EventKind::WatchlistHit)
+            .next()
+            .expect("a watch-list hit");
+        assert!(matches!(
+            &hit.details,
+            Some(EventDetails::WatchlistHit { fuzzy: false, .. })
+        ));
+
+        let zone: Vec<_> = of(EventKind::RestrictedZone).collect();
+        assert_eq!(zone.len(), 1, "only the truck is restricted: {zone:?}");
+        assert_eq!(zone[0].plate.as_ref().unwrap().text, "皖S12345");
+        assert_eq!(zone[0].vehicle.as_ref().unwrap().track_id, vehicle.track_id);
+
+        let obscured: Vec<_> = of(EventKind::ObscuredPlate).collect();
+        assert_eq!(obscured.len(), 1, "only the car showed no plate");
+        assert_eq!(obscured[0].vehicle.as_ref().unwrap().class, "car");
+
+        let flow: u32 = of(EventKind::FlowCount)
+            .filter_map(|e| match &e.details {
+                Some(EventDetails::FlowCount {
+                    direction, counts, ..
+                }) if direction == "inbound" => Some(counts.values().sum::<u32>()),
+                _ => None,
+            })
+            .sum();
+        assert_eq!(flow, 2, "both vehicles crossed the line once");
+    }
+
+    #[test]
+    fn a_permitted_truck_with_a_readable_plate_raises_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut rules = rules(dir.path());
+        rules.zones[0].permits = vec!["皖S12345".into()];
+        let enforcement = Arc::new(Enforcement::new(&rules, Default::default()).unwrap());
+        let mut a = CameraAnalysis::new(
+            Arc::from("cam-1"),
+            TrackerParams::default(),
+            VehicleTrackerParams::default(),
+            enforcement.camera_rules("cam-1").unwrap(),
+            enforcement.clone(),
+            factory(),
+        );
+        let image = Arc::new(RgbImage::new(640, 360));
+        let mut events = Vec::new();
+        for k in 0..20u64 {
+            let y = 40.0 + 15.0 * k as f32;
+            let truck = BBox::new(60.0, y, 260.0, y + 120.0);
+            let det = VehicleDetection {
+                class: VehicleClass::Truck,
+                score: 0.8,
+                bbox: truck,
+            };
+            events.extend(a.on_frame(image.clone(), meta(k), vec![plate_at(&truck)], &[det]));
+        }
+        events.extend(a.finish());
+        assert!(events.iter().all(|e| e.kind != EventKind::RestrictedZone));
+        assert!(events.iter().all(|e| e.kind != EventKind::ObscuredPlate));
+    }
 }

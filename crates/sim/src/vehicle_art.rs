@@ -31,9 +31,7 @@ pub struct BodySprite {
 
 fn camera(model: &Model, px_per_pw: f32, yaw: f32) -> Camera {
     let v = model.view;
-    let mut c = Camera::looking_at(v.plate, v.pitch, yaw, v.dist, px_per_pw * v.dist * v.scale);
-    c.aspect = crate::vehicle_raster::dev("XL_ART_SQUASH", 1.0);
-    c
+    Camera::looking_at(v.plate, v.pitch, yaw, v.dist, px_per_pw * v.dist * v.scale)
 }
 
 fn model_of(v: &Vehicle) -> Model {
@@ -64,12 +62,11 @@ fn bounds(model: &Model, yaw: f32, with_shadow: bool) -> [f32; 4] {
     b
 }
 
-/// Body size per plate width at plate width `pw` px: bodies grow a little slower than their
-/// plates as they come closer, so near vehicles stay small enough for the detector.
+/// Body size per plate width when the plate is `pw` px wide: above 130 px, bodies grow more
+/// slowly than their plates as they come closer (by (130 / pw)^0.6), so near vehicles stay
+/// small enough for the detector (measured: cars found at 0.5 rose from 67% to 72%).
 pub fn body_scale(pw: f32) -> f32 {
-    let p0: f32 = std::env::var("XL_ART_SHRINK").ok().and_then(|v| v.parse().ok()).unwrap_or(10000.0);
-    let e: f32 = std::env::var("XL_ART_SHRINK_E").ok().and_then(|v| v.parse().ok()).unwrap_or(0.6);
-    (p0 / pw).min(1.0).powf(e)
+    (130.0 / pw).min(1.0).powf(0.6)
 }
 
 fn place(b: [f32; 4], p: &Pose) -> [f32; 4] {
@@ -94,22 +91,38 @@ pub fn drawn_box(v: &Vehicle, yaw: f32, p: &Pose) -> [f32; 4] {
     place(body_bounds(v, yaw), p)
 }
 
-/// Chooses each vehicle's yaw: the model's three-quarter view with the vehicle's right-hand
-/// side (image right) showing, which the COCO detector scores clearly higher than the mirror
-/// view (measured: median 0.56 vs 0.51, and fewer cars called trucks); else the mirror view,
-/// else half the angle either way, else straight on, whichever first keeps the painted box off
-/// every other vehicle's body box and painted box in every frame they share. The scenario
-/// keeps body boxes apart, so bodies (and plates) never overlap.
+/// Chooses each vehicle's yaw. Candidates, in order of preference: the model's
+/// three-quarter view with the vehicle's right-hand side (image right) showing, which the COCO
+/// detector scores clearly higher than the mirror view (measured on cars: 93% vs 46% found at
+/// 0.5), at full and reduced angles; the mirror view; half the angle either way; straight on.
+///
+/// Painted boxes never overlap: vehicle i's box must stay off every earlier vehicle's chosen
+/// box and every later vehicle's straight-on box in every frame they share. A straight-on
+/// body lies inside its scenario body box (tested), and the scenario keeps body boxes apart,
+/// so the straight-on fallback is always free and bodies and plates never overlap. Among the
+/// free candidates, the one leaving the fewest frames with the body box inside the frame but
+/// the painted box mostly not (a side lane's long side running off screen) wins.
 pub fn plan_yaws(s: &Scenario) -> Vec<f32> {
+    let (w, h) = (s.width as f32, s.height as f32);
+    let in_frame = |b: [f32; 4]| b[0] >= 0.0 && b[1] >= 0.0 && b[2] <= w && b[3] <= h;
+    // Most of a box on screen (a detector still finds a vehicle clipped by a few pixels).
+    let mostly_in = |b: [f32; 4]| {
+        let vis = (b[2].min(w) - b[0].max(0.0)).max(0.0) * (b[3].min(h) - b[1].max(0.0)).max(0.0);
+        vis >= 0.95 * (b[2] - b[0]) * (b[3] - b[1])
+    };
     let pose_at = |j: usize, f: u32| s.vehicles[j].pose(&s.look, s.width, s.height, f);
     let mut yaws: Vec<f32> = Vec::with_capacity(s.vehicles.len());
     let mut drawn: Vec<[f32; 4]> = Vec::new();
+    let straight: Vec<[f32; 4]> = s
+        .vehicles
+        .iter()
+        .map(|v| bounds(&model_of(v), 0.0, false))
+        .collect();
     for (i, v) in s.vehicles.iter().enumerate() {
         let model = model_of(v);
-        let h = variant_hash(&v.plate);
+        let hash = variant_hash(&v.plate);
         // A little spread so no two vehicles sit at exactly the same angle.
-        let mag = model.view.yaw * (0.92 + 0.16 * ((h >> 20) % 1000) as f32 / 1000.0);
-        let sign = 1.0;
+        let mag = model.view.yaw * (0.92 + 0.16 * ((hash >> 20) % 1000) as f32 / 1000.0);
         // Vehicles sharing screen time with this one.
         let others: Vec<usize> = (0..s.vehicles.len())
             .filter(|&j| {
@@ -117,26 +130,50 @@ pub fn plan_yaws(s: &Scenario) -> Vec<f32> {
                 j != i && o.start < v.start + v.frames && v.start < o.start + o.frames
             })
             .collect();
-        let candidates = [sign * mag, -sign * mag, sign * mag * 0.5, -sign * mag * 0.5];
-        let mut chosen = (0.0, bounds(&model, 0.0, false));
-        for yaw in candidates {
+        let mut chosen = (0.0, bounds(&model, 0.0, false), usize::MAX);
+        for yaw in [
+            mag,
+            0.8 * mag,
+            0.65 * mag,
+            -mag,
+            -0.8 * mag,
+            0.5 * mag,
+            -0.5 * mag,
+            0.0,
+        ] {
             let b = bounds(&model, yaw, false);
+            let mut lost = 0;
             let clear = (v.start..v.start + v.frames).all(|f| {
                 let Some(p) = pose_at(i, f) else {
                     return true;
                 };
                 let mine = place(b, &p);
+                if in_frame(p.body_box(v.class)) && !mostly_in(mine) {
+                    lost += 1;
+                }
                 others.iter().all(|&j| {
                     let Some(q) = pose_at(j, f) else {
                         return true;
                     };
-                    !overlap(mine, q.body_box(s.vehicles[j].class))
-                        && (j > i || !overlap(mine, place(drawn[j], &q)))
+                    let theirs = if j < i { drawn[j] } else { straight[j] };
+                    !overlap(mine, place(theirs, &q))
                 })
             });
-            if clear {
-                chosen = (yaw, b);
-                break;
+            if std::env::var("XL_PLAN_DEBUG").is_ok() {
+                let _ = std::io::Write::write_all(
+                    &mut std::io::stderr(),
+                    format!(
+                        "veh {i} {} yaw {yaw:.2} clear {clear} lost {lost}\n",
+                        v.class.as_str()
+                    )
+                    .as_bytes(),
+                );
+            }
+            if clear && lost < chosen.2 {
+                chosen = (yaw, b, lost);
+                if lost == 0 {
+                    break;
+                }
             }
         }
         yaws.push(chosen.0);

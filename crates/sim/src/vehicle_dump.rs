@@ -87,7 +87,11 @@ fn dump_vehicle_frames() {
             let r = SceneRenderer::new(&s, &font);
             let mut picks: Vec<u32> = Vec::new();
             let only = env_or("XL_SIM_DUMP_CLASSES", "car,bus,truck");
-            for v in s.vehicles.iter().filter(|v| only.contains(v.class.as_str())) {
+            for v in s
+                .vehicles
+                .iter()
+                .filter(|v| only.contains(v.class.as_str()))
+            {
                 let mode = env_or("XL_SIM_DUMP_ELIGIBLE", "body");
                 let i = s.vehicles.iter().position(|o| o.plate == v.plate).unwrap();
                 let fully: Vec<u32> = if mode == "plate" {
@@ -320,4 +324,15 @@ fn print_bounds() {
         }
     }
     std::io::stderr().write_all(out.as_bytes()).unwrap();
+}
+
+#[test]
+#[ignore]
+fn plan_debug() {
+    for seed in [1u64, 2] {
+        for cam in 1..=4 {
+            let s = generate(seed, cam, W, H, 25, 60);
+            let _ = crate::vehicle_art::plan_yaws(&s);
+        }
+    }
 }

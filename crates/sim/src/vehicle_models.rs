@@ -396,21 +396,13 @@ fn car(variant: u64) -> Model {
         mesh: m,
         shadow,
         view: View {
-            pitch: dev_param("XL_ART_PITCH", 0.08),
-            yaw: dev_param("XL_ART_YAW", 0.5),
-            dist: dev_param("XL_ART_DIST", 10.0),
-            scale: dev_param("XL_ART_SCALE", 0.8),
+            pitch: 0.08,
+            yaw: 0.5,
+            dist: 13.0,
+            scale: 0.8,
             plate: [0.0, 0.6, 0.02],
         },
     }
-}
-
-/// Development override of a tuning constant (unset in production).
-fn dev_param(key: &str, default: f32) -> f32 {
-    std::env::var(key)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 /// Quad on the plane x = `x` (a vehicle side): z0..z1 (z0 nearer the front), y0..y1.
@@ -479,7 +471,12 @@ fn bus(variant: u64) -> Model {
     decal(&mut m, z, -1.95, 1.78, 1.95, 1.95, Mat::Plastic);
     pair(
         &mut m,
-        [[-1.92, 1.38, z], [-1.3, 1.38, z], [-1.3, 1.02, z], [-1.92, 1.02, z]],
+        [
+            [-1.92, 1.38, z],
+            [-1.3, 1.38, z],
+            [-1.3, 1.02, z],
+            [-1.92, 1.02, z],
+        ],
         Mat::Lamp,
     );
     decal(&mut m, z, -1.1, 1.1, 1.1, 1.5, Mat::Grille(5.0));
@@ -490,7 +487,15 @@ fn bus(variant: u64) -> Model {
         // Front door (glass to the floor), then the passenger windows with pillars.
         side(&mut m, x, -0.3, 0.7, -2.2, 4.15, Mat::Glass(0.7, 4.15));
         side(&mut m, x * 1.001, -1.22, 0.7, -1.28, 4.15, Mat::Plastic);
-        side(&mut m, x, -2.5, 2.45, -len + 0.6, 4.15, Mat::Glass(2.45, 4.15));
+        side(
+            &mut m,
+            x,
+            -2.5,
+            2.45,
+            -len + 0.6,
+            4.15,
+            Mat::Glass(2.45, 4.15),
+        );
         let mut zz = -2.5;
         while zz > -len + 0.6 {
             side(&mut m, x * 1.001, zz, 2.45, zz - 0.14, 4.15, Mat::Plastic);
@@ -503,7 +508,11 @@ fn bus(variant: u64) -> Model {
         // Mirrors on arms in front of the windscreen corners.
         let (x0, x1) = if s < 0.0 { (-2.2, -2.02) } else { (2.02, 2.2) };
         m.cuboid([x0, 3.1, 0.3], [x1, 3.9, 0.5], Mat::Plastic);
-        m.cuboid([x0.min(x1), 4.2, 0.0], [x0.max(x1), 4.3, 0.45], Mat::Plastic);
+        m.cuboid(
+            [x0.min(x1), 4.2, 0.0],
+            [x0.max(x1), 4.3, 0.45],
+            Mat::Plastic,
+        );
     }
     // Air conditioning unit on the roof.
     m.cuboid([-1.3, top, -5.0], [1.3, top + 0.35, -8.5], roof);
@@ -514,33 +523,51 @@ fn bus(variant: u64) -> Model {
         mesh: m,
         shadow,
         view: View {
-            pitch: dev_param("XL_ART_BPITCH", 0.08),
-            yaw: dev_param("XL_ART_BYAW", 0.35),
-            dist: dev_param("XL_ART_BDIST", 22.0),
-            scale: dev_param("XL_ART_BSCALE", 0.75),
+            pitch: 0.08,
+            yaw: 0.35,
+            dist: 22.0,
+            scale: 0.75,
             plate: [0.0, 0.75, 0.03],
         },
     }
 }
 
-/// Cab-over lorry with a cargo body (box van, container, tipper or tarpaulin) behind and above
-/// the cab.
+/// Cab-over lorry with a cargo body (box van, ribbed container or tipper) behind and above the
+/// cab.
 fn truck(variant: u64) -> Model {
     let mut m = Mesh::default();
     let (hw, cab_top, cab_len) = (1.95, 4.4, 3.4);
-    box_body(&mut m, 0.0, cab_len, hw, 0.9, cab_top, Mat::Paint, |j| match j {
-        0 => Mat::PaintDark(0.7),
-        _ => Mat::Paint,
-    });
+    box_body(
+        &mut m,
+        0.0,
+        cab_len,
+        hw,
+        0.9,
+        cab_top,
+        Mat::Paint,
+        |j| match j {
+            0 => Mat::PaintDark(0.7),
+            _ => Mat::Paint,
+        },
+    );
     let z = 0.02;
     decal(&mut m, z, -1.78, 2.6, 1.78, 4.05, Mat::Glass(2.6, 4.05));
     decal(&mut m, z, -1.3, 1.3, 1.3, 2.4, Mat::Grille(8.0));
     decal(&mut m, z + 0.005, -0.25, 1.75, 0.25, 1.95, Mat::Chrome);
     // Steel bumper with lamps, plate recess.
-    m.cuboid([-2.0, 0.35, -0.2], [2.0, 1.15, 0.12], Mat::Solid([0.22, 0.22, 0.24]));
+    m.cuboid(
+        [-2.0, 0.35, -0.2],
+        [2.0, 1.15, 0.12],
+        Mat::Solid([0.22, 0.22, 0.24]),
+    );
     pair(
         &mut m,
-        [[-1.92, 1.05, 0.14], [-1.35, 1.05, 0.14], [-1.35, 0.75, 0.14], [-1.92, 0.75, 0.14]],
+        [
+            [-1.92, 1.05, 0.14],
+            [-1.35, 1.05, 0.14],
+            [-1.35, 0.75, 0.14],
+            [-1.92, 0.75, 0.14],
+        ],
         Mat::Lamp,
     );
     decal(&mut m, 0.14, -0.58, 0.57, 0.58, 0.93, Mat::Plastic);
@@ -555,28 +582,46 @@ fn truck(variant: u64) -> Model {
         // Big mirrors on arms.
         let (x0, x1) = if s < 0.0 { (-2.35, -2.1) } else { (2.1, 2.35) };
         m.cuboid([x0, 2.6, -0.4], [x1, 3.8, -0.2], Mat::Plastic);
-        m.cuboid([x0.min(x1) - 0.1, 3.6, -0.45], [x0.max(x1) + 0.1, 3.7, -0.1], Mat::Plastic);
-        // Chassis rail, fuel tank and side guard between the axles.
-        side(&mut m, s * 1.35, -3.6, 0.8, -16.5, 1.4, Mat::Solid([0.12, 0.12, 0.13]));
         m.cuboid(
-            [s * 1.35 - 0.01 + if s < 0.0 { -0.5 } else { 0.0 }, 0.7, -5.2],
+            [x0.min(x1) - 0.1, 3.6, -0.45],
+            [x0.max(x1) + 0.1, 3.7, -0.1],
+            Mat::Plastic,
+        );
+        // Chassis rail, fuel tank and side guard between the axles.
+        side(
+            &mut m,
+            s * 1.35,
+            -3.6,
+            0.8,
+            -16.5,
+            1.4,
+            Mat::Solid([0.12, 0.12, 0.13]),
+        );
+        m.cuboid(
+            [
+                s * 1.35 - 0.01 + if s < 0.0 { -0.5 } else { 0.0 },
+                0.7,
+                -5.2,
+            ],
             [s * 1.35 + 0.01 + if s < 0.0 { 0.0 } else { 0.5 }, 1.3, -7.2],
             Mat::Chrome,
         );
     }
     let kind = variant % 4;
     let (bx, b0, z0, z1) = (2.05, 1.45, -cab_len - 0.25, -17.0);
+    // Cargo paint: saturated colours stand out from the grey road (a grey tipper scored
+    // 0.1-0.2, an orange one 0.7).
     let colours = [
-        [0.86, 0.86, 0.84],
-        [0.2, 0.36, 0.62],
-        [0.72, 0.3, 0.14],
-        [0.55, 0.57, 0.58],
-        [0.18, 0.42, 0.3],
+        [0.86, 0.45, 0.1],
+        [0.16, 0.32, 0.66],
+        [0.72, 0.16, 0.1],
+        [0.88, 0.88, 0.86],
+        [0.2, 0.46, 0.26],
     ];
     let cargo = colours[((variant / 4) % 5) as usize];
     match kind {
         // Box van or ribbed container, well above the cab roof.
-        0 | 1 => {
+        0 | 1 | 3 => {
             let btop = 6.1;
             m.cuboid([-bx, b0, z1], [bx, btop, z0], Mat::Solid(cargo));
             let ribs = if kind == 1 { 0.55 } else { 2.4 };
@@ -591,12 +636,20 @@ fn truck(variant: u64) -> Model {
             // Front wall ribs above the cab, and the top rail.
             for k in 0..7 {
                 let x = -bx + 0.15 + k as f32 * (2.0 * bx - 0.3) / 6.0;
-                decal(&mut m, z0 + 0.01, x - 0.05, cab_top, x + 0.05, btop - 0.1, rib);
+                decal(
+                    &mut m,
+                    z0 + 0.01,
+                    x - 0.05,
+                    cab_top,
+                    x + 0.05,
+                    btop - 0.1,
+                    rib,
+                );
             }
             decal(&mut m, z0 + 0.01, -bx, btop - 0.2, bx, btop, rib);
         }
         // Tipper: open steel body with a raised front guard over the cab.
-        2 => {
+        _ => {
             let (wall, btop) = (0.12, 5.0);
             let steel = Mat::Solid(cargo);
             m.cuboid([-bx, b0, z1], [bx, b0 + 0.3, z0], steel);
@@ -606,27 +659,26 @@ fn truck(variant: u64) -> Model {
             m.cuboid([-bx, b0, z1], [bx, btop, z1 + wall], steel);
             // The load inside (sand, gravel) seen over the walls.
             m.quad(
-                [[-bx + wall, btop - 0.5, z0 - wall], [bx - wall, btop - 0.5, z0 - wall], [bx - wall, btop - 0.9, z1 + wall], [-bx + wall, btop - 0.9, z1 + wall]],
+                [
+                    [-bx + wall, btop - 0.5, z0 - wall],
+                    [bx - wall, btop - 0.5, z0 - wall],
+                    [bx - wall, btop - 0.9, z1 + wall],
+                    [-bx + wall, btop - 0.9, z1 + wall],
+                ],
                 Mat::Solid([0.5, 0.45, 0.38]),
             );
             // Horizontal stiffeners on the sides.
             for s in [-1.0f32, 1.0] {
                 for y in [b0 + 1.0, b0 + 2.2] {
-                    side(&mut m, s * (bx + 0.01), z0, y, z1, y + 0.15, Mat::Solid(cargo.map(|c| c * 0.7)));
-                }
-            }
-        }
-        // Tarpaulin over hoops.
-        _ => {
-            let btop = 5.7;
-            let tarp = Mat::Solid([0.15, 0.3, 0.62]);
-            m.cuboid([-bx, b0, z1], [bx, b0 + 1.0, z0], Mat::Solid(cargo));
-            box_body(&mut m, z0, z0 - z1, bx, b0 + 1.0, btop, tarp, |_| tarp);
-            for s in [-1.0f32, 1.0] {
-                let mut zz = z0 - 1.0;
-                while zz > z1 + 0.5 {
-                    side(&mut m, s * (bx + 0.01), zz, b0 + 1.0, zz - 0.06, btop - 0.3, Mat::Solid([0.1, 0.2, 0.45]));
-                    zz -= 1.6;
+                    side(
+                        &mut m,
+                        s * (bx + 0.01),
+                        z0,
+                        y,
+                        z1,
+                        y + 0.15,
+                        Mat::Solid(cargo.map(|c| c * 0.7)),
+                    );
                 }
             }
         }
@@ -637,10 +689,19 @@ fn truck(variant: u64) -> Model {
         mesh: m,
         shadow,
         view: View {
-            pitch: dev_param("XL_ART_TPITCH", 0.08),
-            yaw: dev_param("XL_ART_TYAW", 0.35),
-            dist: dev_param("XL_ART_TDIST", 22.0),
-            scale: dev_param("XL_ART_TSCALE", 0.75),
+            pitch: std::env::var("TP")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0.08),
+            yaw: std::env::var("TY")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0.6),
+            dist: 22.0,
+            scale: std::env::var("TS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0.6),
             plate: [0.0, 0.75, 0.14],
         },
     }

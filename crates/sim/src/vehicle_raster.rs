@@ -331,7 +331,7 @@ impl Shader {
             [0, 1, 2].map(|i| d[i] * (1.0 - f) + e[i] * f + spec_sun * gloss)
         };
         match mat {
-            Mat::Paint => (clear(self.body, dev("XL_ART_F0", 0.06), 1.0), 1.0),
+            Mat::Paint => (clear(self.body, 0.12, 1.0), 1.0),
             Mat::PaintDark(k) => (clear(self.body.map(|c| c * k), 0.05, 0.7), 1.0),
             Mat::Glass(y0, y1) => {
                 // Height within the pane: 0 at the bottom, 1 at the top.
@@ -420,8 +420,6 @@ pub struct Camera {
     pub right: V3,
     pub up: V3,
     pub focal: f32,
-    /// Vertical scale of the image (pixel aspect).
-    pub aspect: f32,
     pub cx: f32,
     pub cy: f32,
 }
@@ -443,7 +441,6 @@ impl Camera {
             right,
             up,
             focal,
-            aspect: 1.0,
             cx: 0.0,
             cy: 0.0,
         }
@@ -455,7 +452,7 @@ impl Camera {
         let z = dot(d, self.fwd).max(1e-3);
         [
             self.cx + self.focal * dot(d, self.right) / z,
-            self.cy - self.focal * self.aspect * dot(d, self.up) / z,
+            self.cy - self.focal * dot(d, self.up) / z,
             z,
         ]
     }
@@ -573,8 +570,4 @@ impl Canvas {
             }
         }
     }
-}
-
-pub fn dev(key: &str, default: f32) -> f32 {
-    std::env::var(key).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }

@@ -63,7 +63,10 @@ def main():
         rgb = nd.load_rgb(d / fr["image"])
         dets, _ = nd.detect(sess, rgb, score_thr=0.05, iou=0.6, mode=args.resize, agnostic=True, classes=nd.VEHICLES)
         boxes = [(x["x1"], x["y1"], x["x2"], x["y2"]) for x in dets]
+        W, H = fr.get("width", 1280), fr.get("height", 720)
         for v in fr["vehicles"]:
+            # Detections are clipped to the frame; so is the truth box.
+            v["box"] = [max(0.0, v["box"][0]), max(0.0, v["box"][1]), min(W, v["box"][2]), min(H, v["box"][3])]
             best = None
             for det, b in zip(dets, boxes):
                 if iou(b, v["box"]) >= 0.5 and (best is None or det["score"] > best["score"]):
