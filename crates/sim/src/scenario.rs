@@ -324,9 +324,9 @@ fn gen_vehicle(
 /// GB 1589-2016 gross-mass limits by axle count (2..=6+), for drawing loads around them.
 const LIMIT_KG: [u32; 5] = [18_000, 25_000, 31_000, 43_000, 49_000];
 
-/// Loads and covered plates, drawn from their own random stream so the scene itself (and every
-/// plate) stays what it was before these existed.
-fn assign_loads(rng: &mut ChaCha8Rng, vehicles: &mut [Vehicle]) {
+/// Loads and covered plates, each drawn from its own random stream so the scene itself (and
+/// every plate) stays what it was before these existed, and one can change without the other.
+fn assign_loads(rng: &mut ChaCha8Rng, covers: &mut ChaCha8Rng, vehicles: &mut [Vehicle]) {
     for v in vehicles {
         match v.class {
             VehicleClass::Car => {
@@ -342,8 +342,8 @@ fn assign_loads(rng: &mut ChaCha8Rng, vehicles: &mut [Vehicle]) {
                     .get(rng.gen_range(0..7))
                     .unwrap_or(&2);
                 let limit = LIMIT_KG[(v.axles as usize).clamp(2, 6) - 2] as f32;
-                // A quarter of trucks are overloaded, by 8-60%; the rest carry 35-95%.
-                let share = if rng.gen_bool(0.25) {
+                // Nearly half the trucks are overloaded, by 8-60%; the rest carry 35-95%.
+                let share = if rng.gen_bool(0.45) {
                     rng.gen_range(1.08..1.6)
                 } else {
                     rng.gen_range(0.35..0.95)
@@ -351,7 +351,7 @@ fn assign_loads(rng: &mut ChaCha8Rng, vehicles: &mut [Vehicle]) {
                 v.gross_kg = (limit * share).round() as u32;
             }
         }
-        v.plate_covered = v.class != VehicleClass::Bus && rng.gen_bool(0.06);
+        v.plate_covered = v.class != VehicleClass::Bus && covers.gen_bool(0.06);
     }
 }
 
@@ -454,7 +454,11 @@ pub fn generate(
         }
         t += step(0.4).max(1);
     }
-    assign_loads(&mut camera_rng(seed, camera, "loads"), &mut placed);
+    assign_loads(
+        &mut camera_rng(seed, camera, "loads"),
+        &mut camera_rng(seed, camera, "covers"),
+        &mut placed,
+    );
     let vis: Vec<Option<(u32, u32)>> = placed.iter().map(|v| visible_range(v, &s)).collect();
     for (v, r) in placed.iter_mut().zip(vis) {
         v.visible = if v.plate_covered { None } else { r };
