@@ -60,4 +60,6 @@ for f in clp_det.onnx clp_v2_c_rec.onnx clp_dict.txt; do
   fi
 done
 (cd models/plates && sha256sum -c --quiet SHA256SUMS) || { echo "setup: model sha256 mismatch" >&2; exit 1; }
+# The vehicle detector is committed (converted once, see models/vehicles/README.md); check it.
+(cd models/vehicles && sha256sum -c --quiet SHA256SUMS) || { echo "setup: vehicle model sha256 mismatch (git lfs or a partial checkout?)" >&2; exit 1; }
 echo "setup: ok (ORT $ORT_VERSION at $ORT_LIB, plate models in models/plates)"
