@@ -67,26 +67,6 @@ impl Frame {
         });
     }
 
-    /// Scales luma towards black inside an axis-aligned ellipse, fading to its edge (shadows).
-    pub fn shade_ellipse(&mut self, cx: f32, cy: f32, rx: f32, ry: f32, strength: f32) {
-        let y0 = ((cy - ry).floor().max(0.0)) as usize;
-        let y1 = ((cy + ry).ceil().max(0.0) as usize).min(self.height);
-        let x0 = ((cx - rx).floor().max(0.0)) as usize;
-        let x1 = ((cx + rx).ceil().max(0.0) as usize).min(self.width);
-        for y in y0..y1 {
-            let dy = (y as f32 + 0.5 - cy) / ry;
-            for x in x0..x1 {
-                let dx = (x as f32 + 0.5 - cx) / rx;
-                let d = dx * dx + dy * dy;
-                if d < 1.0 {
-                    let f = 1.0 - strength * (1.0 - d).min(0.35) / 0.35;
-                    let p = &mut self.data[y * self.y_stride + x];
-                    *p = (16.0 + (*p as f32 - 16.0) * f) as u8;
-                }
-            }
-        }
-    }
-
     /// Warps a plate sprite onto `quad` (TL, TR, BR, BL) with a projective map and bilinear
     /// sampling, anti-aliasing its border. `blur` picks a coarser mip to soften the plate.
     pub fn draw_plate(&mut self, sprite: &PlateSprite, quad: &[[f32; 2]; 4], blur: u8) {

@@ -16,7 +16,8 @@
 //! painted box).
 //!
 //! Timing: `cargo test -p xl-sim --lib vehicle_dump::time_render -- --ignored --nocapture`
-//! (`XL_SIM_TIME_FRAMES`, default 250 consecutive frames of seed 1 camera 1 at 1280x720).
+//! (`XL_SIM_TIME_FRAMES`, default 250, consecutive frames of seed 1 camera 1 at 1280x720, as
+//! the encoder renders them).
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -190,14 +191,26 @@ fn time_render() {
     let n: u32 = env_or("XL_SIM_TIME_FRAMES", "250").parse().unwrap();
     let font = PlateFont::load().unwrap();
     let s = generate(1, 1, W, H, 25, 60);
-    let r = SceneRenderer::new(&s, &font);
     let t = Instant::now();
-    let mut on = 0usize;
-    for f in 0..n {
+    let r = SceneRenderer::new(&s, &font);
+    let setup = t.elapsed().as_secs_f64() * 1000.0;
+    let (mut worst, mut sum) = (0.0f64, 0.0f64);
+    for f in 0..n.min(s.frames) {
+        let t = Instant::now();
         let frame = r.render(f);
-        on += frame.data[0] as usize;
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        std::hint::black_box(&frame);
+        worst = worst.max(ms);
+        sum += ms;
     }
-    let per = t.elapsed().as_secs_f64() * 1000.0 / n as f64;
+    let n = n.min(s.frames);
+    // Body sprites alone (each is made once, when its vehicle first appears).
+    let t = Instant::now();
+    let vs: Vec<_> = s.vehicles.iter().take(8).collect();
+    for (i, v) in vs.iter().enumerate() {
+        std::hint::black_box(crate::vehicle_art::body_sprite(v, &s.look, r.yaw(i)));
+    }
+    let sprite = t.elapsed().as_secs_f64() * 1000.0 / vs.len() as f64;
     let busy: usize = (0..n)
         .map(|f| {
             s.vehicles
@@ -209,7 +222,9 @@ fn time_render() {
     std::io::stderr()
         .write_all(
             format!(
-                "{n} frames, {per:.2} ms/frame, {:.2} vehicles on screen on average ({on})\n",
+                "{n} frames: {:.2} ms/frame on average (sprites included), worst {worst:.1} ms; \
+                 setup {setup:.0} ms; one body sprite {sprite:.0} ms; {:.2} vehicles on screen\n",
+                sum / n as f64,
                 busy as f64 / n as f64
             )
             .as_bytes(),
@@ -324,15 +339,4 @@ fn print_bounds() {
         }
     }
     std::io::stderr().write_all(out.as_bytes()).unwrap();
-}
-
-#[test]
-#[ignore]
-fn plan_debug() {
-    for seed in [1u64, 2] {
-        for cam in 1..=4 {
-            let s = generate(seed, cam, W, H, 25, 60);
-            let _ = crate::vehicle_art::plan_yaws(&s);
-        }
-    }
 }

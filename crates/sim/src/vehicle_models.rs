@@ -1,8 +1,9 @@
 //! Low-poly 3D vehicle models in plate-width units (the plate is 1 wide), for
 //! `vehicle_raster`. Axes: x right (as seen by the camera), y up, z towards the camera; the
 //! ground is y = 0 and the plate centre is at (0, plate_y, plate_z) on the front face.
-//! Each model fits the class's `VehicleClass::extent()` box around the plate once projected
-//! by its view (checked in the tests).
+//! Seen straight on, each model fits the class's `VehicleClass::extent()` box around the
+//! plate (checked in `vehicle_art`'s tests); turned to its three-quarter view it may reach
+//! past it sideways, which `vehicle_art::plan_yaws` allows only where no other body is.
 use crate::scenario::VehicleClass;
 use crate::vehicle_raster::{loft, Mat, Mesh, V3};
 
@@ -84,7 +85,7 @@ fn pair(mesh: &mut Mesh, q: [V3; 4], mat: Mat) {
 /// Passenger car: sedan, hatchback or SUV by `variant`.
 fn car(variant: u64) -> Model {
     let kind = variant % 3; // 0 sedan, 1 SUV, 2 hatchback
-    let big_grille = (variant / 3) % 2 == 0;
+    let big_grille = (variant / 3).is_multiple_of(2);
     let suv = kind == 1;
     let lift = if suv { 0.14 } else { 0.0 };
     let roof = if suv { 2.5 } else { 2.33 };
@@ -92,7 +93,6 @@ fn car(variant: u64) -> Model {
     let belt = 1.5 + lift;
     // Bumper top, lamp band, hood front edge.
     let (bt, lb, lt, hood_f) = (0.84 + lift, 0.9 + lift, 1.12 + lift, 1.2 + lift);
-    let hood_r = 1.42 + lift;
     let ws_base = -2.6;
     let ws_top = if suv { -3.7 } else { -3.9 };
     let roof_end = if kind == 0 { -5.7 } else { -6.5 };
@@ -410,19 +410,17 @@ fn side(mesh: &mut Mesh, x: f32, z0: f32, y0: f32, z1: f32, y1: f32, mat: Mat) {
     mesh.quad([[x, y1, z0], [x, y1, z1], [x, y0, z1], [x, y0, z0]], mat);
 }
 
-/// A box body with rounded vertical and top edges from z = 0 back to `-len`: half width
-/// `hw`, from `bottom` up to `top`; `mat(j)` per ring column (0 lower side, 1 side, 2 upper
-/// side, 3 top edge, 4 top). The front face is a flat cap in `front`.
+/// A box body with rounded vertical and top edges from z = 0 back to `-len`, of cross
+/// section `(half width, bottom, top)`; `mat(j)` per ring column (0 lower side, 1 side, 2
+/// upper side, 3 top edge, 4 top). The front and back faces are flat caps in `front`.
 fn box_body(
     m: &mut Mesh,
-    z0: f32,
     len: f32,
-    hw: f32,
-    bottom: f32,
-    top: f32,
+    (hw, bottom, top): (f32, f32, f32),
     front: Mat,
     mat: impl Fn(usize) -> Mat,
 ) {
+    let z0 = 0.0;
     let r = 0.12;
     let section = |inset: f32| -> [(f32, f32); 6] {
         [
@@ -458,7 +456,7 @@ fn bus(variant: u64) -> Model {
     let mut m = Mesh::default();
     let (hw, top, len) = (2.0, 5.1, 19.0);
     let roof = Mat::Solid([0.82, 0.83, 0.84]);
-    box_body(&mut m, 0.0, len, hw, 0.35, top, Mat::Paint, |j| match j {
+    box_body(&mut m, len, (hw, 0.35, top), Mat::Paint, |j| match j {
         0 => Mat::PaintDark(0.7),
         3 | 4 => roof,
         _ => Mat::Paint,
@@ -524,9 +522,9 @@ fn bus(variant: u64) -> Model {
         shadow,
         view: View {
             pitch: 0.08,
-            yaw: 0.35,
+            yaw: 0.4,
             dist: 22.0,
-            scale: 0.75,
+            scale: 0.8,
             plate: [0.0, 0.75, 0.03],
         },
     }
@@ -539,11 +537,8 @@ fn truck(variant: u64) -> Model {
     let (hw, cab_top, cab_len) = (1.95, 4.4, 3.4);
     box_body(
         &mut m,
-        0.0,
         cab_len,
-        hw,
-        0.9,
-        cab_top,
+        (hw, 0.9, cab_top),
         Mat::Paint,
         |j| match j {
             0 => Mat::PaintDark(0.7),
@@ -689,19 +684,10 @@ fn truck(variant: u64) -> Model {
         mesh: m,
         shadow,
         view: View {
-            pitch: std::env::var("TP")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0.08),
-            yaw: std::env::var("TY")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0.6),
+            pitch: 0.08,
+            yaw: 0.85,
             dist: 22.0,
-            scale: std::env::var("TS")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0.6),
+            scale: 0.6,
             plate: [0.0, 0.75, 0.14],
         },
     }

@@ -20,6 +20,7 @@ use xl_schema::{china_offset, BBox, WimRecord};
 use crate::rng::camera_rng;
 use crate::scenario::{Scenario, Vehicle, VehicleClass};
 use crate::truth::frame_time;
+use crate::vehicle_art::{drawn_box, plan_yaws};
 
 /// Demo cameras sit around a county seat in Anhui, ~1.7 km apart.
 const BASE_LAT: f64 = 30.96;
@@ -341,6 +342,8 @@ pub fn simulate(
             let base = it * u64::from(s.frames);
             let at = |f: u32| frame_time(world.t0, s.fps, base + u64::from(f));
             let zone = world.rules.zones.iter().find(|z| z.camera == cam);
+            // The painted body (what a detector sees), not the plate-scaled extent.
+            let yaws = plan_yaws(s);
             for (vi, v) in s.vehicles.iter().enumerate() {
                 serial += 1;
                 let track = it * 10_000 + vi as u64 + 1;
@@ -352,7 +355,7 @@ pub fn simulate(
                     let Some(p) = v.pose(&s.look, s.width, s.height, f) else {
                         continue;
                     };
-                    let b = p.body_box(v.class);
+                    let b = drawn_box(v, yaws[vi], &p);
                     let bbox = BBox::new(b[0], b[1], b[2], b[3]);
                     if f % (s.fps / 5).max(1) == 0 {
                         observations.push((at(f), cam.clone(), track, class, bbox));
@@ -557,7 +560,10 @@ mod tests {
             .map(|c| scenario_for(&config, c))
             .collect();
         let t0 = DateTime::parse_from_rfc3339("2026-11-29T09:00:00+08:00").unwrap();
-        (World::new(seed, &scenarios, t0, "watchlist.csv".into()), scenarios)
+        (
+            World::new(seed, &scenarios, t0, "watchlist.csv".into()),
+            scenarios,
+        )
     }
 
     /// The acceptance scenario (seed 12, 4 cameras, 10 minutes) exercises every rule.
@@ -590,7 +596,11 @@ mod tests {
     fn clones_copy_a_partner_plate_and_keep_others_unique() {
         let (_, scenarios) = deployment(12, 4);
         let plates = |i: usize| -> HashSet<&str> {
-            scenarios[i].vehicles.iter().map(|v| v.plate.as_str()).collect()
+            scenarios[i]
+                .vehicles
+                .iter()
+                .map(|v| v.plate.as_str())
+                .collect()
         };
         let mut total = 0;
         for (a, b) in [(0, 1), (2, 3)] {

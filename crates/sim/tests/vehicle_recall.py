@@ -1,19 +1,23 @@
 #!/usr/bin/env python3
 """How well the COCO NanoDet (models/vehicles) sees the simulator's vehicles.
 
-1. Dump frames (see crates/sim/src/vehicle_dump.rs):
-     XL_SIM_DUMP_DIR=/tmp/vdump XL_SIM_DUMP_SEEDS=1,2,3 XL_SIM_DUMP_CAMS=4 \
+1. Dump frames (see crates/sim/src/vehicle_dump.rs; ~1.5 min for these 24 cameras):
+     XL_SIM_DUMP_DIR=/tmp/vdump XL_SIM_DUMP_SEEDS=1,2,3,4,5,6 XL_SIM_DUMP_CAMS=4 \
        cargo test -p xl-sim --lib vehicle_dump::dump_vehicle_frames -- --ignored --nocapture
-2. Score them with the Python reference detector:
+   (XL_SIM_DUMP_CLASSES=bus,truck XL_SIM_DUMP_ELIGIBLE=plate picks frames for the big vehicles by
+   plate position instead: few of them ever have their whole body box inside the frame.)
+2. Score them with the Python reference detector (~1 min):
      .cache/refvenv/bin/python crates/sim/tests/vehicle_recall.py /tmp/vdump [--json out.json]
+       [--eligible body|drawn] [--resize stretch|letterbox]
 
-Detections: stretch pre-processing, candidates >= 0.05, class-agnostic NMS 0.6 over car, motorcycle,
-bus, truck (what the product does). A vehicle counts as found at threshold t when a detection of
-score >= t has IoU >= 0.5 with its drawn box (the painted body without the shadow); its class is
-the class of the best such detection. Eligible vehicles: the scenario body box fully inside the
-frame and >= 120 px tall. A false positive is a detection >= 0.5 that overlaps no vehicle on screen
-(IoU < 0.3 with every drawn box and less than half of it inside any). Prints per-class recall at
-0.3/0.5, class accuracy among those found at 0.5, score quantiles, false positives per frame.
+Detections: stretch pre-processing (as the product), candidates >= 0.05, class-agnostic NMS 0.6
+over car, motorcycle, bus, truck. A vehicle counts as found at threshold t when a detection of
+score >= t has IoU >= 0.5 with its drawn box (the painted body without the shadow, clipped to the
+frame); its class is the class of the best such detection. Eligible vehicles: the scenario body box
+(--eligible drawn: the painted box) fully inside the frame and >= 120 px tall. A false positive is a
+detection >= 0.5 that overlaps no vehicle on screen (IoU < 0.3 with every drawn box and less than
+half of it inside any). Prints per-class recall at 0.3/0.5, class accuracy among those found at
+0.5, score quantiles, dusk recall, false positives.
 """
 import argparse
 import json
