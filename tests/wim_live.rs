@@ -8,7 +8,9 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{free_port, query_events, repo_root, run, stderr, wait_for_port, xl, Background};
+use common::{
+    free_port, query_events, repo_root, run, start_sim_with, stderr, wait_for_port, xl, Background,
+};
 use xl_schema::{china_offset, EventDetails, EventKind};
 
 /// A minimal HTTP/1.1 POST; returns the status code and body.
@@ -55,7 +57,15 @@ fn wim_records_from_file_and_http_become_overload_events() {
     let dir = tempfile::tempdir().unwrap();
     let (rtsp, api) = (free_port(), free_port());
     let world = dir.path().join("world");
-    let mut sim = start_sim_with_world(2, rtsp, &world, dir.path());
+    let mut sim = start_sim_with(
+        2,
+        rtsp,
+        7,
+        60,
+        &dir.path().join("truth.jsonl"),
+        dir.path().join("sim.log"),
+        Some(&world),
+    );
     let pipeline = write_pipeline(dir.path(), &world.join("rules.toml"));
     let mut config = format!(
         "[store]\nurl = \"sqlite://{d}/xl.db\"\n\n[evidence]\nroot = \"{d}/evidence\"\n\n[api]\nlisten = \"127.0.0.1:{api}\"\n\n[wim]\njsonl = [\"{w}\"]\n",
@@ -147,42 +157,4 @@ fn wim_records_from_file_and_http_become_overload_events() {
     );
     let flow = run(xl().args(["flow", "query", "--store", &store, "--format", "jsonl"]));
     assert!(flow.status.success(), "{}", stderr(&flow));
-}
-
-fn start_sim_with_world(cameras: usize, port: u16, world: &Path, dir: &Path) -> Background {
-    let mut cmd = xl();
-    cmd.args([
-        "sim",
-        "--cameras",
-        &cameras.to_string(),
-        "--port",
-        &port.to_string(),
-    ])
-    .args([
-        "--seed",
-        "7",
-        "--clip-secs",
-        "60",
-        "--world-horizon",
-        "600",
-        "--truth",
-    ])
-    .arg(dir.join("truth.jsonl"))
-    .arg("--cache-dir")
-    .arg(repo_root().join("var/sim-cache"))
-    .arg("--world")
-    .arg(world);
-    let mut sim = Background::spawn(cmd, dir.join("sim.log"));
-    if !wait_for_port(port, Duration::from_secs(240)) {
-        let _ = sim.child.kill();
-        panic!("simulator did not start:\n{}", sim.log_text());
-    }
-    // The world files are written right after the server binds.
-    for _ in 0..50 {
-        if world.join("rules.toml").is_file() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    sim
 }

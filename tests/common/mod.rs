@@ -119,6 +119,19 @@ pub fn start_sim(
     truth: &Path,
     log: PathBuf,
 ) -> Background {
+    start_sim_with(cameras, port, seed, clip_secs, truth, log, None)
+}
+
+/// `start_sim`, also writing the enforcement world (rules, watch list, WIM feed) to `world`.
+pub fn start_sim_with(
+    cameras: usize,
+    port: u16,
+    seed: u64,
+    clip_secs: u32,
+    truth: &Path,
+    log: PathBuf,
+    world: Option<&Path>,
+) -> Background {
     let mut cmd = xl();
     cmd.args([
         "sim",
@@ -133,10 +146,22 @@ pub fn start_sim(
     .arg(truth)
     .arg("--cache-dir")
     .arg(repo_root().join("var/sim-cache"));
+    if let Some(w) = world {
+        cmd.args(["--world-horizon", "600"]).arg("--world").arg(w);
+    }
     let mut sim = Background::spawn(cmd, log);
     if !wait_for_port(port, Duration::from_secs(240)) {
         let _ = sim.child.kill();
         panic!("simulator did not start:\n{}", sim.log_text());
+    }
+    // The world files are written right after the server binds.
+    if let Some(w) = world {
+        for _ in 0..50 {
+            if w.join("rules.toml").is_file() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
     sim
 }

@@ -550,6 +550,18 @@ mod tests {
         }
     }
 
+    fn analysis(rules: &RulesConfig) -> CameraAnalysis {
+        let enforcement = Arc::new(Enforcement::new(rules, Default::default()).unwrap());
+        CameraAnalysis::new(
+            Arc::from("cam-1"),
+            TrackerParams::default(),
+            VehicleTrackerParams::default(),
+            enforcement.camera_rules("cam-1").unwrap(),
+            enforcement,
+            factory(),
+        )
+    }
+
     fn meta(k: u64) -> FrameMeta {
         let t0 = china_offset()
             .with_ymd_and_hms(2026, 11, 29, 10, 0, 0)
@@ -588,15 +600,7 @@ mod tests {
     fn vehicle_passes_become_reads_and_rule_events() {
         let dir = tempfile::tempdir().unwrap();
         let rules = rules(dir.path());
-        let enforcement = Arc::new(Enforcement::new(&rules, Default::default()).unwrap());
-        let mut a = CameraAnalysis::new(
-            Arc::from("cam-1"),
-            TrackerParams::default(),
-            VehicleTrackerParams::default(),
-            enforcement.camera_rules("cam-1").unwrap(),
-            enforcement.clone(),
-            factory(),
-        );
+        let mut a = analysis(&rules);
         let image = Arc::new(RgbImage::new(640, 360));
         let mut events = Vec::new();
         for k in 0..20u64 {
@@ -658,15 +662,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut rules = rules(dir.path());
         rules.zones[0].permits = vec!["皖S12345".into()];
-        let enforcement = Arc::new(Enforcement::new(&rules, Default::default()).unwrap());
-        let mut a = CameraAnalysis::new(
-            Arc::from("cam-1"),
-            TrackerParams::default(),
-            VehicleTrackerParams::default(),
-            enforcement.camera_rules("cam-1").unwrap(),
-            enforcement.clone(),
-            factory(),
-        );
+        let mut a = analysis(&rules);
         let image = Arc::new(RgbImage::new(640, 360));
         let mut events = Vec::new();
         for k in 0..20u64 {
