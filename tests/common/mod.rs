@@ -156,7 +156,7 @@ pub fn start_sim_with(
     }
     // The world files are written right after the server binds.
     if let Some(w) = world {
-        for _ in 0..50 {
+        for _ in 0..600 {
             if w.join("rules.toml").is_file() {
                 break;
             }

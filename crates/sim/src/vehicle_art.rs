@@ -69,7 +69,7 @@ pub fn body_scale(pw: f32) -> f32 {
     (130.0 / pw).min(1.0).powf(0.6)
 }
 
-fn place(b: [f32; 4], p: &Pose) -> [f32; 4] {
+pub fn place(b: [f32; 4], p: &Pose) -> [f32; 4] {
     let p = &Pose {
         pw: p.pw * body_scale(p.pw),
         ..*p

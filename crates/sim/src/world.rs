@@ -20,7 +20,7 @@ use xl_schema::{china_offset, BBox, WimRecord};
 use crate::rng::camera_rng;
 use crate::scenario::{Scenario, Vehicle, VehicleClass};
 use crate::truth::frame_time;
-use crate::vehicle_art::{drawn_box, plan_yaws};
+use crate::vehicle_art::{body_bounds, place, plan_yaws};
 
 /// Demo cameras sit around a county seat in Anhui, ~1.7 km apart.
 const BASE_LAT: f64 = 30.96;
@@ -336,26 +336,29 @@ pub fn simulate(
         BBox,
     )> = Vec::new();
     let mut serial = 0u64;
+    // The painted body (what a detector sees), not the plate-scaled extent.
+    let yaws_of: Vec<Vec<f32>> = scenarios.iter().map(plan_yaws).collect();
     for it in 0..iterations {
-        for s in scenarios {
+        for (si, s) in scenarios.iter().enumerate() {
             let cam = camera_id(s.camera);
             let base = it * u64::from(s.frames);
             let at = |f: u32| frame_time(world.t0, s.fps, base + u64::from(f));
             let zone = world.rules.zones.iter().find(|z| z.camera == cam);
-            // The painted body (what a detector sees), not the plate-scaled extent.
-            let yaws = plan_yaws(s);
+            let yaws = &yaws_of[si];
             for (vi, v) in s.vehicles.iter().enumerate() {
                 serial += 1;
                 let track = it * 10_000 + vi as u64 + 1;
                 let class = schema_class(v.class);
                 let (first, last) = (v.start, v.start + v.frames - 1);
+                // Body bounds are costly (the 3D model); they depend on the vehicle only.
+                let bounds = body_bounds(v, yaws[vi]);
                 // Every frame's body box drives the zone and flow truth.
                 let mut entered = None;
                 for f in first..=last {
                     let Some(p) = v.pose(&s.look, s.width, s.height, f) else {
                         continue;
                     };
-                    let b = drawn_box(v, yaws[vi], &p);
+                    let b = place(bounds, &p);
                     let bbox = BBox::new(b[0], b[1], b[2], b[3]);
                     if f % (s.fps / 5).max(1) == 0 {
                         observations.push((at(f), cam.clone(), track, class, bbox));
