@@ -16,6 +16,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
+use xl_benches::{data_dir, ort_library, workspace};
 
 use xl_config::PipelineConfig;
 use xl_decode::{open_file, DecodeMode};
@@ -26,23 +27,6 @@ const HEIGHT: u32 = 720;
 const ANALYSED_FPS: f32 = 5.0;
 /// Each photo is shown this long in the 25 fps clip (2 analysed frames per photo at 5 fps).
 const SECONDS_PER_PHOTO: f64 = 0.4;
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn data_dir() -> PathBuf {
-    std::env::var_os("XL_PLATES_DEV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("../shared/data/plates-dev"))
-}
-
-fn ort_library() -> PathBuf {
-    match std::env::var_os("ORT_DYLIB_PATH") {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => workspace().join(".cache/lib/libonnxruntime.so.1.22.1"),
-    }
-}
 
 enum Who {
     Process,

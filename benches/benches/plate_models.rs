@@ -10,30 +10,13 @@
 // A benchmark harness reports on stdout.
 #![allow(clippy::print_stdout)]
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
+use xl_benches::{data_dir, ort_library, workspace};
 
 use xl_infer::image::resize_rgb;
 use xl_infer::{DecodeMode, PlateReader, PlateReaderConfig, RgbView};
 use xl_schema::plate::plates_match;
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn data_dir() -> PathBuf {
-    std::env::var_os("XL_PLATES_DEV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("../shared/data/plates-dev"))
-}
-
-fn ort_library() -> PathBuf {
-    match std::env::var_os("ORT_DYLIB_PATH") {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => workspace().join(".cache/lib/libonnxruntime.so.1.22.1"),
-    }
-}
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);

@@ -16,6 +16,7 @@
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use xl_benches::{data_dir, ort_library, workspace};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use xl_infer::image::resize_rgb;
@@ -26,23 +27,6 @@ use xl_infer::{
 };
 
 const DARKNET_DOG: &str = "/usr/share/darknet/data/dog.jpg";
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn data_dir() -> PathBuf {
-    std::env::var_os("XL_PLATES_DEV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("../shared/data/plates-dev"))
-}
-
-fn ort_library() -> PathBuf {
-    match std::env::var_os("ORT_DYLIB_PATH") {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => workspace().join(".cache/lib/libonnxruntime.so.1.22.1"),
-    }
-}
 
 fn model_path() -> PathBuf {
     workspace().join("models/vehicles/nanodet_coco_416.onnx")
