@@ -385,22 +385,13 @@ impl CameraAnalysis {
         bbox: &BBox,
     ) -> Event {
         let meta = &frame.meta;
-        let key = format!("zone:{}:{}:{}", entry.zone_id, meta.frame_index, track_id);
-        let id = self
-            .factory
-            .id_for_frame(meta, &format!("restricted_zone:{key}"));
-        let evidence = self.factory.vehicle_evidence(frame, bbox, id);
-        let mut event = self.factory.rule_event(RuleEvent {
+        let rule = RuleEvent {
             kind: EventKind::RestrictedZone,
             camera_id: meta.camera_id.to_string(),
             ts: entry.ts,
             plate: pass.read.as_ref().and_then(|(_, e)| e.plate.clone()),
-            vehicle: Some(VehicleInfo {
-                class: pass.class.as_str().to_string(),
-                bbox: meta.to_source(bbox),
-                track_id,
-            }),
-            evidence,
+            vehicle: None,
+            evidence: Vec::new(),
             details: EventDetails::RestrictedZone {
                 zone_id: entry.zone_id.clone(),
                 entered_at: entry.ts,
@@ -408,31 +399,22 @@ impl CameraAnalysis {
                 read: pass.read.as_ref().map(|(r, _)| r.clone()),
             },
             source: source_of(meta),
-            id_key: key,
-        });
-        event.id = id;
-        event
+            id_key: format!("zone:{}:{}:{}", entry.zone_id, meta.frame_index, track_id),
+        };
+        self.factory
+            .vehicle_event(frame, bbox, (track_id, pass.class.as_str()), rule)
     }
 
     fn obscured_event(&self, track_id: u64, pass: &VehiclePass) -> Option<Event> {
         let (frame, bbox) = pass.best.as_ref()?;
         let meta = &frame.meta;
-        let key = format!("obscured:{}:{}", meta.frame_index, track_id);
-        let id = self
-            .factory
-            .id_for_frame(meta, &format!("obscured_plate:{key}"));
-        let evidence = self.factory.vehicle_evidence(frame, bbox, id);
-        let mut event = self.factory.rule_event(RuleEvent {
+        let rule = RuleEvent {
             kind: EventKind::ObscuredPlate,
             camera_id: meta.camera_id.to_string(),
             ts: meta.ts,
             plate: None,
-            vehicle: Some(VehicleInfo {
-                class: pass.class.as_str().to_string(),
-                bbox: meta.to_source(bbox),
-                track_id,
-            }),
-            evidence,
+            vehicle: None,
+            evidence: Vec::new(),
             details: EventDetails::ObscuredPlate {
                 frames: pass.frames,
                 max_box_height_px: pass.max_height_src,
@@ -440,10 +422,12 @@ impl CameraAnalysis {
                 last_seen: pass.last_ts,
             },
             source: source_of(meta),
-            id_key: key,
-        });
-        event.id = id;
-        Some(event)
+            id_key: format!("obscured:{}:{}", meta.frame_index, track_id),
+        };
+        Some(
+            self.factory
+                .vehicle_event(frame, bbox, (track_id, pass.class.as_str()), rule),
+        )
     }
 }
 

@@ -97,10 +97,28 @@ impl EventFactory {
         }
     }
 
-    /// An id for an event built from `frame` (rule events that write their own evidence need it
-    /// first).
-    pub fn id_for_frame(&self, meta: &FrameMeta, key: &str) -> Uuid {
-        self.event_id(meta, key)
+    /// A rule event about one vehicle seen in `frame` (box `bbox`, analysis pixels), with the
+    /// frame and a vehicle crop as evidence; `r.evidence` and `r.vehicle` are filled in here.
+    pub fn vehicle_event(
+        &self,
+        frame: &AnalysedFrame,
+        bbox: &BBox,
+        vehicle: (u64, &str),
+        mut r: RuleEvent,
+    ) -> Event {
+        let meta = &frame.meta;
+        let id = self.event_id(meta, &format!("{}:{}", r.kind.as_str(), r.id_key));
+        r.evidence = self.vehicle_evidence(frame, bbox, id);
+        r.vehicle = Some(VehicleInfo {
+            class: vehicle.1.to_string(),
+            bbox: meta.to_source(bbox),
+            track_id: vehicle.0,
+        });
+        let mut event = self.rule_event(r);
+        // The evidence is filed under this id, so the event keeps it (rule_event would draw a
+        // fresh one in live mode).
+        event.id = id;
+        event
     }
 
     /// The full frame and a crop of the vehicle (`bbox` in the frame's pixels) as evidence of

@@ -12,7 +12,6 @@ use chrono::{DateTime, Duration, FixedOffset, SubsecRound};
 use tracing::warn;
 use xl_config::PipelineConfig;
 use xl_decode::{DecodeMode, DecodedFrame, FileDecoder};
-use xl_rules::WimReject;
 use xl_schema::{china_offset, Event, SourceKind, VehicleInfo, WimRecord};
 use xl_store::EvidenceStore;
 
@@ -103,7 +102,7 @@ pub fn reanalyze(
     let mut summary = ReanalyzeSummary::default();
     for (i, record) in opts.wim.iter().enumerate() {
         if let Err(e) = enforcement.ingest_wim(record.clone()) {
-            summary.wim_rejected.push((i + 1, describe_reject(&e)));
+            summary.wim_rejected.push((i + 1, e.to_string()));
         }
     }
     let run = Run {
@@ -198,10 +197,6 @@ pub fn reanalyze(
         emit(&event)?;
     }
     Ok(summary)
-}
-
-fn describe_reject(e: &WimReject) -> String {
-    e.to_string()
 }
 
 /// One camera's video files, and the one being analysed.

@@ -56,11 +56,6 @@ impl EventKind {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
-
-    /// Violations are kept longer and highlighted; reads and counts are not.
-    pub fn is_violation(&self) -> bool {
-        !matches!(self, EventKind::PlateRead | EventKind::FlowCount)
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
