@@ -19,6 +19,7 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 test: setup
+	@bash scripts/services.sh
 	$(CARGO) build --workspace --all-targets
 	$(CARGO) test --workspace -- --test-threads=2
 

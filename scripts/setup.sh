@@ -9,7 +9,7 @@ mkdir -p "$CACHE/wheels" "$CACHE/lib" models/plates
 APT_PACKAGES=(libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools fonts-wqy-zenhei fonts-dejavu-extra
-  ffmpeg pkg-config unzip)
+  ffmpeg pkg-config unzip python3-venv)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -62,4 +62,17 @@ done
 (cd models/plates && sha256sum -c --quiet SHA256SUMS) || { echo "setup: model sha256 mismatch" >&2; exit 1; }
 # The vehicle detector is committed (converted once, see models/vehicles/README.md); check it.
 (cd models/vehicles && sha256sum -c --quiet SHA256SUMS) || { echo "setup: vehicle model sha256 mismatch (git lfs or a partial checkout?)" >&2; exit 1; }
-echo "setup: ok (ORT $ORT_VERSION at $ORT_LIB, plate models in models/plates)"
+# moto's S3-compatible server (moto_server) for the S3 object-store tests, every package pinned by
+# hash in scripts/s3-test-requirements.txt; .ok holds that file's sha256, so editing it reinstalls.
+S3_VENV="$CACHE/venv-s3"
+S3_REQS=scripts/s3-test-requirements.txt
+s3_reqs_sha=$(sha256sum "$S3_REQS" | cut -d' ' -f1)
+if [ "$(cat "$S3_VENV/.ok" 2>/dev/null)" != "$s3_reqs_sha" ] || [ ! -x "$S3_VENV/bin/moto_server" ]; then
+  echo "setup: installing moto_server into $S3_VENV"
+  rm -rf "$S3_VENV"
+  python3 -m venv "$S3_VENV"
+  "$S3_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    --require-hashes --only-binary=:all: -r "$S3_REQS"
+  echo "$s3_reqs_sha" > "$S3_VENV/.ok"
+fi
+echo "setup: ok (ORT $ORT_VERSION at $ORT_LIB, plate models in models/plates, moto_server in $S3_VENV)"

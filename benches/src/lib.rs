@@ -1,5 +1,7 @@
-//! Paths the benchmarks share; the benchmarks themselves are in benches/.
+//! What the benchmarks share; the benchmarks themselves are in benches/ and src/bin/.
 use std::path::{Path, PathBuf};
+
+pub mod store_events;
 
 /// The repository root.
 pub fn workspace() -> PathBuf {

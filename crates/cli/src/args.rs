@@ -43,6 +43,24 @@ pub enum Command {
         #[command(subcommand)]
         command: CamerasCommand,
     },
+    /// Move old events to the cold tier and delete expired ones, per the config's [retention].
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// One retention run now: hot -> cold moves, then deletions past each kind's lifetime
+    /// (with their evidence); prints what it did as JSON.
+    Run {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Act as if it were this time (RFC 3339); default: now.
+        #[arg(long)]
+        now: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -208,6 +226,23 @@ pub enum EventsCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// A plate's reads across cameras in time order (hot and cold tiers).
+    Trajectory {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        plate: String,
+        /// From this time (RFC 3339, inclusive).
+        #[arg(long)]
+        from: Option<String>,
+        /// Until this time (RFC 3339, exclusive).
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long, default_value_t = 1000)]
+        limit: u32,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -260,8 +295,12 @@ pub enum FlowCommand {
 
 #[derive(Debug, Args)]
 pub struct EventFilters {
+    /// Exact plate text.
     #[arg(long)]
     pub plate: Option<String>,
+    /// Plate text starting with this, e.g. 皖S.
+    #[arg(long, conflicts_with = "plate")]
+    pub plate_prefix: Option<String>,
     #[arg(long)]
     pub camera: Option<String>,
     /// Event kind, e.g. plate_read.
@@ -275,6 +314,9 @@ pub struct EventFilters {
     pub to: Option<String>,
     #[arg(long, default_value_t = 100)]
     pub limit: u32,
+    /// Continue after this cursor (printed after a full page): TS_MS:EVENT_ID.
+    #[arg(long)]
+    pub after: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -28,6 +28,35 @@ pub struct SystemConfig {
     /// Weigh-in-motion record files to follow.
     #[serde(default)]
     pub wim: WimSourcesConfig,
+    /// The cold tier (Parquet files on an object store); events stay hot when absent.
+    #[serde(default)]
+    pub cold: Option<ColdConfig>,
+    /// How long events stay in each tier, per kind.
+    #[serde(default)]
+    pub retention: RetentionConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColdConfig {
+    /// A folder, `file:///PATH`, or `s3://BUCKET/PREFIX` (endpoint and credentials from the
+    /// AWS_* environment variables).
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Days in the hot store before moving to the cold tier (default 7).
+    pub hot_days: Option<u32>,
+    /// Lifetime in days per event kind, e.g. `plate_read = 90` (defaults: reads and flow
+    /// counts 90, violations and hits 1095).
+    #[serde(default)]
+    pub keep_days: std::collections::BTreeMap<String, u32>,
+    /// Lifetime of kinds not in `keep_days` (default 365).
+    pub default_keep_days: Option<u32>,
+    /// Minutes between background retention runs while the pipeline runs (default 60).
+    pub interval_minutes: Option<u32>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -50,14 +79,24 @@ pub struct WimSourcesConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreConfig {
-    /// `sqlite://PATH` (relative paths are relative to the working directory).
+    /// `sqlite://PATH` (relative paths are relative to the working directory) or
+    /// `postgres://USER@HOST:PORT/DB`.
     pub url: String,
+    /// Where the writer spills events while the store is unreachable (replayed on recovery
+    /// and at the next start).
+    #[serde(default = "default_spill_dir")]
+    pub spill_dir: PathBuf,
+}
+
+fn default_spill_dir() -> PathBuf {
+    PathBuf::from("var/spill")
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
         Self {
             url: "sqlite://var/xl.db".into(),
+            spill_dir: default_spill_dir(),
         }
     }
 }
@@ -66,14 +105,32 @@ impl Default for StoreConfig {
 #[serde(deny_unknown_fields)]
 pub struct EvidenceConfig {
     /// Folder for evidence JPEGs; relative paths resolve against the working directory.
+    #[serde(default = "default_evidence_root")]
     pub root: PathBuf,
+    /// An object store instead of the folder: `s3://BUCKET/PREFIX` (endpoint and credentials
+    /// from the AWS_* environment variables).
+    pub url: Option<String>,
+}
+
+fn default_evidence_root() -> PathBuf {
+    PathBuf::from("var/evidence")
 }
 
 impl Default for EvidenceConfig {
     fn default() -> Self {
         Self {
-            root: PathBuf::from("var/evidence"),
+            root: default_evidence_root(),
+            url: None,
         }
+    }
+}
+
+impl EvidenceConfig {
+    /// Where evidence goes: the object store URL when set, else the folder.
+    pub fn location(&self) -> String {
+        self.url
+            .clone()
+            .unwrap_or_else(|| self.root.to_string_lossy().into_owned())
     }
 }
 
@@ -174,10 +231,26 @@ impl SystemConfig {
             path: path.to_path_buf(),
             message,
         };
-        if !self.store.url.starts_with("sqlite:") {
+        let url = &self.store.url;
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "store.url must be sqlite://PATH or postgres://USER@HOST:PORT/DB".into(),
+            ));
+        }
+        if self.retention.hot_days == Some(0) {
+            return Err(invalid("retention.hot_days must be at least 1".into()));
+        }
+        if self.retention.interval_minutes == Some(0) {
+            return Err(invalid(
+                "retention.interval_minutes must be at least 1".into(),
+            ));
+        }
+        if let Some((kind, _)) = self.retention.keep_days.iter().find(|(_, d)| **d == 0) {
             return Err(invalid(format!(
-                "store.url {:?}: only sqlite:// URLs are supported by this build",
-                self.store.url
+                "retention.keep_days.{kind} must be at least 1"
             )));
         }
         if self.runtime.workers == Some(0) {

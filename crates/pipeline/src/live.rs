@@ -55,8 +55,9 @@ pub async fn run_live(
 ) -> Result<LiveReport, PipelineError> {
     let system = &opts.system;
     let store = Store::open(&system.store.url).await?;
-    let writer = EventWriter::spawn(store.clone(), STORE_CHANNEL);
-    let evidence = EvidenceStore::new(&system.evidence.root);
+    let writer =
+        EventWriter::spawn_with_spill(store.clone(), STORE_CHANNEL, system.store.spill_dir.clone());
+    let evidence = EvidenceStore::open(&system.evidence.location())?;
 
     // Pipelines in first-use order; cameras refer to them by index.
     let mut pipeline_index: HashMap<PathBuf, usize> = HashMap::new();

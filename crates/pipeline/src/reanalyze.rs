@@ -94,7 +94,11 @@ pub fn reanalyze(
         pipeline: opts.pipeline.name.clone(),
         pipeline_sha256: opts.pipeline.sha256.clone(),
         models: model_digests(&opts.pipeline)?,
-        evidence: opts.evidence_root.clone().map(EvidenceStore::new),
+        evidence: opts
+            .evidence_root
+            .as_deref()
+            .map(|root| EvidenceStore::open(&root.to_string_lossy()))
+            .transpose()?,
         ids: IdMode::Deterministic,
     });
     let positions: HashMap<String, (f64, f64)> = opts.cameras.iter().cloned().collect();

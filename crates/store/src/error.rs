@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("unsupported store url {0:?}: expected sqlite://PATH")]
+    #[error("unsupported store url {0:?}: expected sqlite://PATH or postgres://USER@HOST/DB")]
     UnsupportedUrl(String),
     #[error("cannot open store {url}: {source}")]
     Open { url: String, source: sqlx::Error },
@@ -25,8 +25,24 @@ pub enum StoreError {
     },
     #[error("JPEG encoding failed: {0}")]
     Jpeg(#[from] image::ImageError),
+    #[error("{0} timed out (store unreachable?)")]
+    Timeout(&'static str),
     #[error("the event writer has shut down")]
     WriterClosed,
+    #[error("object store {context}: {source}")]
+    ObjectStore {
+        context: String,
+        source: object_store::Error,
+    },
+    #[error("Parquet file {path}: {source}")]
+    Parquet {
+        path: String,
+        source: parquet::errors::ParquetError,
+    },
+    #[error("cold file {path} failed verification: {reason}")]
+    ColdVerify { path: String, reason: String },
+    #[error("invalid object store url {url:?}: {reason}")]
+    ObjectStoreUrl { url: String, reason: String },
 }
 
 pub(crate) fn query_err(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {

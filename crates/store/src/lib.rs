@@ -1,17 +1,41 @@
-//! The event store: SQLite through sqlx with versioned migrations, a batched writer fed by a
-//! bounded channel, and evidence JPEGs on the local file system.
+//! The event store: a hot tier on SQLite (embedded default) or PostgreSQL through sqlx with
+//! versioned migrations, a batched writer fed by a bounded channel, evidence on an object store,
+//! and a cold tier of Parquet files.
 #![forbid(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod cold;
 mod error;
 mod evidence;
 mod flow;
+mod hot_tiers;
+mod objects;
+mod postgres;
 mod query;
+mod retention;
+mod rows;
 mod sqlite;
+mod store;
+mod tiers;
 mod writer;
 
 pub use error::StoreError;
-pub use evidence::{encode_jpeg, EvidenceStore};
+pub use evidence::{encode_jpeg, EvidenceStats, EvidenceStore};
 pub use flow::{flow_rows, FlowQuery, FlowRow};
-pub use query::EventQuery;
-pub use sqlite::Store;
+pub use hot_tiers::{AuditRecord, FileState, ManifestEntry};
+pub use objects::open_object_store;
+pub use query::{EventQuery, RowKey, DEFAULT_PAGE, MAX_PAGE};
+pub use retention::{run_retention, RetentionPolicy, RetentionReport};
+pub use store::Store;
+pub use tiers::{MoveReport, Tiers, MAX_ROWS_PER_FILE};
 pub use writer::{EventWriter, WriterStats};
+
+/// `url` with any password replaced by `***`, for errors and logs.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}

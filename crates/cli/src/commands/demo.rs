@@ -6,8 +6,8 @@ use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 use xl_config::{
-    ApiConfig, CameraConfig, DecodeSetting, EvidenceConfig, RuntimeConfig, StoreConfig,
-    SystemConfig, TransportSetting, WimSourcesConfig,
+    ApiConfig, CameraConfig, ColdConfig, DecodeSetting, EvidenceConfig, RetentionConfig,
+    RuntimeConfig, StoreConfig, SystemConfig, TransportSetting, WimSourcesConfig,
 };
 use xl_ingest::HealthRegistry;
 use xl_pipeline::{run_live, LiveOptions, WimRouter};
@@ -67,9 +67,11 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
     let system = SystemConfig {
         store: StoreConfig {
             url: a.store.clone(),
+            ..StoreConfig::default()
         },
         evidence: EvidenceConfig {
             root: a.evidence.clone(),
+            url: None,
         },
         runtime: RuntimeConfig::default(),
         cameras,
@@ -77,6 +79,14 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
         wim: WimSourcesConfig {
             jsonl: vec![world.wim()],
         },
+        cold: Some(ColdConfig {
+            url: a
+                .evidence
+                .with_file_name("cold")
+                .to_string_lossy()
+                .into_owned(),
+        }),
+        retention: RetentionConfig::default(),
     };
     let workers = a.workers.unwrap_or_else(super::default_workers);
     let rt = super::tokio_runtime()?;

@@ -1,21 +1,31 @@
+//! `xl events query` and `xl events trajectory`: searches across the hot and cold tiers.
 use anyhow::Context;
-use chrono::DateTime;
-use xl_schema::EventKind;
-use xl_store::{EventQuery, Store};
+use chrono::{DateTime, FixedOffset};
+use xl_schema::{Event, EventKind};
+use xl_store::EventQuery;
 
 use crate::args::{EventFilters, Format, StoreArgs};
 use crate::output::{event_line, stdout_line};
 
-pub fn query(store_args: StoreArgs, f: EventFilters, format: Format) -> anyhow::Result<()> {
-    let url = super::store_url(&store_args)?;
-    let time = |s: &Option<String>, flag: &str| {
-        s.as_deref()
-            .map(DateTime::parse_from_rfc3339)
-            .transpose()
-            .with_context(|| {
-                format!("{flag} must be an RFC 3339 time such as 2026-11-29T08:00:00+08:00")
-            })
+fn time(s: Option<&str>, flag: &str) -> anyhow::Result<Option<DateTime<FixedOffset>>> {
+    s.map(DateTime::parse_from_rfc3339)
+        .transpose()
+        .with_context(|| {
+            format!("{flag} must be an RFC 3339 time such as 2026-11-29T08:00:00+08:00")
+        })
+}
+
+fn cursor(s: &str) -> anyhow::Result<(i64, uuid::Uuid)> {
+    let parse = || -> Option<(i64, uuid::Uuid)> {
+        let (ts, id) = s.split_once(':')?;
+        Some((ts.parse().ok()?, uuid::Uuid::parse_str(id).ok()?))
     };
+    parse().with_context(|| {
+        format!("--after {s:?} must be a cursor TS_MS:EVENT_ID as printed after a full page")
+    })
+}
+
+pub fn query(store_args: StoreArgs, f: EventFilters, format: Format) -> anyhow::Result<()> {
     let kind = f
         .kind
         .as_deref()
@@ -28,21 +38,61 @@ pub fn query(store_args: StoreArgs, f: EventFilters, format: Format) -> anyhow::
         .transpose()?;
     let q = EventQuery {
         plate: f.plate,
+        plate_prefix: f.plate_prefix,
         camera_id: f.camera,
         kind,
-        from: time(&f.from, "--from")?,
-        to: time(&f.to, "--to")?,
-        after: None,
+        from: time(f.from.as_deref(), "--from")?,
+        to: time(f.to.as_deref(), "--to")?,
+        after: f.after.as_deref().map(cursor).transpose()?,
         limit: f.limit,
     };
+    let events = search(&store_args, &q)?;
+    print_events(&events, format)?;
+    if matches!(format, Format::Table) && events.len() == q.page_size() as usize {
+        if let Some(last) = events.last() {
+            stdout_line(&format!(
+                "-- more: --after {}:{}",
+                last.ts.timestamp_millis(),
+                last.id
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+pub fn trajectory(
+    store_args: StoreArgs,
+    plate: String,
+    from: Option<String>,
+    to: Option<String>,
+    limit: u32,
+    format: Format,
+) -> anyhow::Result<()> {
+    let q = EventQuery {
+        plate: Some(plate),
+        kind: Some(EventKind::PlateRead),
+        from: time(from.as_deref(), "--from")?,
+        to: time(to.as_deref(), "--to")?,
+        limit,
+        ..Default::default()
+    };
+    let events = search(&store_args, &q)?;
+    print_events(&events, format)
+}
+
+fn search(store_args: &StoreArgs, q: &EventQuery) -> anyhow::Result<Vec<Event>> {
+    let system = super::system_config(store_args)?;
     let rt = super::tokio_runtime()?;
-    let events = rt.block_on(async {
-        let store = Store::open(&url).await?;
-        let events = store.query(&q).await;
-        store.close().await;
-        events
-    })?;
-    for e in &events {
+    rt.block_on(async {
+        let open = super::tiers::open(&system).await?;
+        let events = open.tiers.query(q).await;
+        open.tiers.hot.close().await;
+        Ok(events?)
+    })
+}
+
+fn print_events(events: &[Event], format: Format) -> anyhow::Result<()> {
+    for e in events {
         let line = match format {
             Format::Jsonl => serde_json::to_string(e)?,
             Format::Table => event_line(e),

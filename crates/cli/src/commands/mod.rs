@@ -5,13 +5,17 @@ mod events;
 mod flow;
 mod pipeline_file;
 mod reanalyze;
+mod retention;
 mod run;
 mod services;
 mod shutdown;
 mod sim;
+mod tiers;
 mod wim;
 
-use crate::args::{CamerasCommand, Cli, Command, EvalCommand, EventsCommand, FlowCommand};
+use crate::args::{
+    CamerasCommand, Cli, Command, EvalCommand, EventsCommand, FlowCommand, RetentionCommand,
+};
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
@@ -27,6 +31,20 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     format,
                 },
         } => events::query(store, filters, format),
+        Command::Events {
+            command:
+                EventsCommand::Trajectory {
+                    store,
+                    plate,
+                    from,
+                    to,
+                    limit,
+                    format,
+                },
+        } => events::trajectory(store, plate, from, to, limit, format),
+        Command::Retention {
+            command: RetentionCommand::Run { store, now },
+        } => retention::run(store, now.as_deref()),
         Command::Eval {
             command:
                 EvalCommand::Rules {
@@ -75,13 +93,20 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
 
 /// Store URL from `--store`, else from the config file.
 pub fn store_url(args: &crate::args::StoreArgs) -> anyhow::Result<String> {
+    Ok(system_config(args)?.store.url)
+}
+
+/// The config named by `--config` when it exists (else the defaults), with `--store` applied.
+pub fn system_config(args: &crate::args::StoreArgs) -> anyhow::Result<xl_config::SystemConfig> {
+    let mut system = if args.config.exists() {
+        xl_config::SystemConfig::load(&args.config)?
+    } else {
+        xl_config::SystemConfig::parse(&args.config, "")?
+    };
     if let Some(url) = &args.store {
-        return Ok(url.clone());
+        system.store.url = url.clone();
     }
-    if args.config.exists() {
-        return Ok(xl_config::SystemConfig::load(&args.config)?.store.url);
-    }
-    Ok(xl_config::StoreConfig::default().url)
+    Ok(system)
 }
 
 pub fn tokio_runtime() -> anyhow::Result<tokio::runtime::Runtime> {

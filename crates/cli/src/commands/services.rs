@@ -1,4 +1,4 @@
-//! What runs beside the live pipeline: the HTTP API and the followed WIM files.
+//! What runs beside the live pipeline: the HTTP API, the followed WIM files and retention.
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,6 +42,13 @@ pub async fn start(
             cancel,
         ));
     }
+    let tiers = super::tiers::open(system).await?;
+    let policy = super::tiers::policy(&system.retention)?;
+    let interval =
+        Duration::from_secs(60 * u64::from(system.retention.interval_minutes.unwrap_or(60)));
+    tasks.spawn(super::tiers::retention_task(
+        tiers, policy, interval, cancel,
+    ));
     tasks.close();
     Ok(tasks)
 }

@@ -1,3 +1,4 @@
+//! What every hot-store backend must do, run against SQLite and the real PostgreSQL server.
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, FixedOffset};
@@ -34,20 +35,77 @@ fn event(camera: &str, plate: &str, ts: DateTime<FixedOffset>) -> Event {
     }
 }
 
-async fn open() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/db/xl.db", dir.path().display());
-    let store = Store::open(&url).await.unwrap();
-    (dir, store)
+#[path = "support/pg.rs"]
+mod pg;
+
+/// Keeps the backend's database alive for the test.
+enum Guard {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres(#[allow(dead_code)] pg::FreshDb),
 }
+
+#[derive(Clone, Copy, Debug)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    fn url(self) -> (Guard, String) {
+        match self {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}/db/xl.db", dir.path().display());
+                (Guard::Sqlite(dir), url)
+            }
+            Backend::Postgres => {
+                let db = pg::FreshDb::new("store");
+                let url = db.url();
+                (Guard::Postgres(db), url)
+            }
+        }
+    }
+
+    async fn open(self) -> (Guard, Store) {
+        let (guard, url) = self.url();
+        let store = Store::open(&url).await.unwrap();
+        (guard, store)
+    }
+}
+
+/// One `#[tokio::test]` per backend for each contract function.
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::Backend::Sqlite).await
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::Backend::Postgres).await
+            })*
+        }
+    };
+}
+
+contract!(
+    inserts_are_idempotent_and_queries_filter_by_plate_camera_and_time,
+    plate_prefix_finds_partial_reads_only,
+    keyset_pages_cover_every_event_exactly_once,
+    writer_drains_every_accepted_event_on_close,
+    camera_health_snapshots_are_replaced_per_camera,
+    reopening_keeps_data,
+);
 
 fn t0() -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339("2026-11-29T10:00:00+08:00").unwrap()
 }
 
-#[tokio::test]
-async fn inserts_are_idempotent_and_queries_filter_by_plate_camera_and_time() {
-    let (_dir, store) = open().await;
+async fn inserts_are_idempotent_and_queries_filter_by_plate_camera_and_time(backend: Backend) {
+    let (_guard, store) = backend.open().await;
     let events: Vec<Event> = (0..30)
         .map(|i| {
             let camera = if i % 2 == 0 { "cam-1" } else { "cam-2" };
@@ -96,9 +154,8 @@ async fn inserts_are_idempotent_and_queries_filter_by_plate_camera_and_time() {
     );
 }
 
-#[tokio::test]
-async fn keyset_pages_cover_every_event_exactly_once() {
-    let (_dir, store) = open().await;
+async fn keyset_pages_cover_every_event_exactly_once(backend: Backend) {
+    let (_guard, store) = backend.open().await;
     let events: Vec<Event> = (0..25)
         .map(|i| event("cam-1", "皖S12345", t0() + Duration::seconds(i / 2)))
         .collect();
@@ -129,9 +186,8 @@ async fn keyset_pages_cover_every_event_exactly_once() {
     assert_eq!(seen.len(), 25);
 }
 
-#[tokio::test]
-async fn writer_drains_every_accepted_event_on_close() {
-    let (_dir, store) = open().await;
+async fn writer_drains_every_accepted_event_on_close(backend: Backend) {
+    let (_guard, store) = backend.open().await;
     let writer = EventWriter::spawn(store.clone(), 16);
     for i in 0..1000 {
         writer
@@ -143,9 +199,8 @@ async fn writer_drains_every_accepted_event_on_close() {
     assert_eq!(store.count_events().await.unwrap(), 1000);
 }
 
-#[tokio::test]
-async fn camera_health_snapshots_are_replaced_per_camera() {
-    let (_dir, store) = open().await;
+async fn camera_health_snapshots_are_replaced_per_camera(backend: Backend) {
+    let (_guard, store) = backend.open().await;
     let a = serde_json::json!({"camera_id": "cam-1", "state": "streaming"});
     let b = serde_json::json!({"camera_id": "cam-1", "state": "backoff"});
     store
@@ -161,10 +216,8 @@ async fn camera_health_snapshots_are_replaced_per_camera() {
     assert_eq!(health[0].1, b);
 }
 
-#[tokio::test]
-async fn reopening_keeps_data_and_bad_urls_are_errors() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/xl.db", dir.path().display());
+async fn reopening_keeps_data(backend: Backend) {
+    let (_guard, url) = backend.url();
     let store = Store::open(&url).await.unwrap();
     store
         .insert_events(&[event("cam-1", "皖S12345", t0())])
@@ -173,5 +226,53 @@ async fn reopening_keeps_data_and_bad_urls_are_errors() {
     store.close().await;
     let store = Store::open(&url).await.unwrap();
     assert_eq!(store.count_events().await.unwrap(), 1);
-    assert!(Store::open("mysql://x").await.is_err());
+}
+
+async fn plate_prefix_finds_partial_reads_only(backend: Backend) {
+    let (_guard, store) = backend.open().await;
+    let plates = [
+        "皖SA1234",
+        "皖SA9999",
+        "皖SB0000",
+        "皖T12345",
+        "苏A88888",
+        "皖SA",
+    ];
+    let events: Vec<Event> = plates
+        .iter()
+        .enumerate()
+        .map(|(i, p)| event("cam-1", p, t0() + Duration::seconds(i as i64)))
+        .collect();
+    store.insert_events(&events).await.unwrap();
+    let texts = |prefix: &str| {
+        let store = store.clone();
+        let prefix = prefix.to_string();
+        async move {
+            store
+                .query(&EventQuery {
+                    plate_prefix: Some(prefix),
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| e.plate.unwrap().text)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(texts("皖SA").await, ["皖SA1234", "皖SA9999", "皖SA"]);
+    assert_eq!(
+        texts("皖S").await,
+        ["皖SA1234", "皖SA9999", "皖SB0000", "皖SA"]
+    );
+    assert_eq!(texts("皖").await.len(), 5);
+    assert!(texts("京").await.is_empty());
+}
+
+#[tokio::test]
+async fn unknown_store_urls_are_errors_that_hide_passwords() {
+    let err = Store::open("mysql://admin:hunter2@db/x").await.unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("mysql://admin:***@db/x"), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
 }
