@@ -98,7 +98,7 @@ async fn fill(url: &str, n: u64) -> anyhow::Result<()> {
         let batch: Vec<_> = (i..end).map(|j| gen.event(j, n)).collect();
         store.insert_events(&batch).await?;
         i = end;
-        if i % 1_000_000 == 0 {
+        if i.is_multiple_of(1_000_000) {
             tracing::info!(events = i, "filled");
             report(json!({"bench": "fill", "events": i, "elapsed_s": t.elapsed().as_secs()}));
         }

@@ -226,6 +226,13 @@ pub enum EventsCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Load events (JSON Lines, e.g. `xl reanalyze --out`) into the store through the batched
+    /// writer; events already stored are skipped, so an interrupted import can simply be rerun.
+    Import {
+        #[command(flatten)]
+        store: StoreArgs,
+        file: PathBuf,
+    },
     /// A plate's reads across cameras in time order (hot and cold tiers).
     Trajectory {
         #[command(flatten)]

@@ -80,6 +80,13 @@ fn body(
 ) -> String {
     let x = rng.below(1800) as f64 + 0.5;
     let y = rng.below(900) as f64 + 0.25;
+    let evidence = ["scene", "plate"].map(|role| {
+        serde_json::json!({
+            "role": role,
+            "path": format!("evidence/{camera}/{ts_ms}/{id}-{role}.jpg"),
+            "sha256": format!("{:016x}{:016x}", rng.next(), rng.next()),
+        })
+    });
     serde_json::json!({
         "id": id,
         "kind": kind,
@@ -98,15 +105,16 @@ fn body(
             "track_id": rng.below(1_000_000),
             "speed_kmh": rng.below(1200) as f64 / 10.0,
         },
-        "evidence": [
-            {"role": "scene", "path": format!("evidence/{camera}/{ts_ms}/{id}-scene.jpg"), "sha256": format!("{:016x}{:016x}", rng.next(), rng.next())},
-            {"role": "plate", "path": format!("evidence/{camera}/{ts_ms}/{id}-plate.jpg"), "sha256": format!("{:016x}{:016x}", rng.next(), rng.next())},
-        ],
+        "evidence": evidence,
         "provenance": {
             "pipeline": "plates",
             "pipeline_sha256": format!("{:016x}", rng.next()),
             "models": {"detector": "yolo-vehicle-v8s@3f2a", "plate": "lprnet-cn@9c1e"},
-            "source": {"kind": "rtsp", "frame": rng.below(10_000_000), "pts_90k": rng.below(1 << 40)},
+            "source": {
+                "kind": "rtsp",
+                "frame": rng.below(10_000_000),
+                "pts_90k": rng.below(1 << 40),
+            },
         },
     })
     .to_string()
@@ -904,8 +912,9 @@ async fn measure_cold_queries() {
     let on_disk: u64 = files.iter().map(|f| f.bytes).sum();
     writeln!(
         err,
-        "{events} events in {} files over {days} days: bodies {:.0} B/event, {:.1} MB on disk ({:.0} B/event); \
-         write {:.1} s ({:.1} µs/event), verify {:.1} s; setup {:.0} s",
+        "{events} events in {} files over {days} days: bodies {:.0} B/event, \
+         {:.1} MB on disk ({:.0} B/event); write {:.1} s ({:.1} µs/event), verify {:.1} s; \
+         setup {:.0} s",
         files.len(),
         body_bytes as f64 / events as f64,
         on_disk as f64 / 1e6,

@@ -1,4 +1,4 @@
-//! `xl events query` and `xl events trajectory`: searches across the hot and cold tiers.
+//! `xl events query|trajectory` (searches across the hot and cold tiers) and `xl events import`.
 use anyhow::Context;
 use chrono::{DateTime, FixedOffset};
 use xl_schema::{Event, EventKind};
@@ -78,6 +78,40 @@ pub fn trajectory(
     };
     let events = search(&store_args, &q)?;
     print_events(&events, format)
+}
+
+/// Reads `file` line by line and writes the events in batches; prints how many were read.
+pub fn import(store_args: StoreArgs, file: &std::path::Path) -> anyhow::Result<()> {
+    use std::io::BufRead;
+    let system = super::system_config(&store_args)?;
+    let reader = std::io::BufReader::new(
+        std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?,
+    );
+    let rt = super::tokio_runtime()?;
+    let read = rt.block_on(async {
+        let store = xl_store::Store::open(&system.store.url).await?;
+        let writer = xl_store::EventWriter::spawn_with_spill(
+            store.clone(),
+            8192,
+            system.store.spill_dir.clone(),
+        );
+        let mut read = 0u64;
+        for (i, line) in reader.lines().enumerate() {
+            let line = line.with_context(|| format!("cannot read {}", file.display()))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let event: Event = serde_json::from_str(&line)
+                .with_context(|| format!("{}:{}: not an event", file.display(), i + 1))?;
+            writer.send(event).await?;
+            read += 1;
+        }
+        writer.close().await;
+        store.close().await;
+        anyhow::Ok(read)
+    })?;
+    stdout_line(&format!("imported {read} events from {}", file.display()))?;
+    Ok(())
 }
 
 fn search(store_args: &StoreArgs, q: &EventQuery) -> anyhow::Result<Vec<Event>> {

@@ -32,6 +32,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 },
         } => events::query(store, filters, format),
         Command::Events {
+            command: EventsCommand::Import { store, file },
+        } => events::import(store, &file),
+        Command::Events {
             command:
                 EventsCommand::Trajectory {
                     store,

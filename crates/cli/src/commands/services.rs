@@ -39,7 +39,7 @@ pub async fn start(
             state.counters.clone(),
             Arc::new(TailStats::default()),
             WIM_FILE_POLL,
-            cancel,
+            cancel.clone(),
         ));
     }
     let tiers = super::tiers::open(system).await?;

@@ -1,9 +1,10 @@
 //! The one Parquet layout every cold file has, and conversions between it and [`ColdRow`]s.
 //!
 //! Choices, each for a query path:
-//! - Rows sorted by (camera_id, ts_ms, id): a row group then covers one camera (or a few) over a
-//!   time span, so its camera_id and ts_ms min/max statistics rule it in or out for camera+time
-//!   queries, and time-only queries can visit row groups in time order and stop early.
+//! - Rows sorted by (camera_id, ts_ms, id): a row group then covers a contiguous range of
+//!   cameras, each camera's rows in time order, so camera_id statistics (and its bloom filter)
+//!   rule row groups in or out for camera queries and a time window is a contiguous run of rows
+//!   per camera, which the row filter finds by reading only the small ts_ms column.
 //! - ~64k-row row groups: small enough that pruning is selective, large enough that footers and
 //!   bloom filters stay a small fraction of the file.
 //! - Bloom filters on plate_text (and camera_id): plates are scattered across row groups by the
@@ -54,6 +55,8 @@ const ID_PAGE_ROWS: usize = 1024;
 /// Body pages of ~128 KiB (~150 events) before compression.
 const BODY_PAGE_BYTES: usize = 128 * 1024;
 const PLATE_BLOOM_FPP: f64 = 0.01;
+/// Far more cameras than a row group holds; the writer folds the filter down to what it needs.
+const CAMERA_BLOOM_NDV: u64 = 4096;
 const ZSTD_LEVEL: i32 = 3;
 /// Lets a future reader tell layouts apart.
 const FORMAT_KEY: &str = "xueliang.cold.format";
@@ -99,6 +102,7 @@ fn properties() -> Result<WriterProperties, ParquetError> {
         .set_bloom_filter_position(BloomFilterPosition::End)
         .set_column_bloom_filter_enabled(col(CAMERA), true)
         .set_column_bloom_filter_fpp(col(CAMERA), PLATE_BLOOM_FPP)
+        .set_column_bloom_filter_max_ndv(col(CAMERA), CAMERA_BLOOM_NDV)
         .set_column_dictionary_enabled(col(BODY), false)
         .set_column_statistics_enabled(col(BODY), EnabledStatistics::None)
         .set_column_data_page_size_limit(col(BODY), BODY_PAGE_BYTES)

@@ -4,13 +4,14 @@
 //! object holds exactly the rows it deleted from the hot store.
 //!
 //! Layout: rows sorted by (camera_id, ts_ms, id), ~64k-row row groups with min/max statistics and
-//! page indexes, bloom filters on plate_text and camera_id, zstd. See [`format`] for why.
+//! page indexes, bloom filters on plate_text and camera_id, zstd; `format.rs` says why.
 
 mod filter;
 mod format;
 mod prune;
 mod query;
 mod reader;
+mod source;
 mod whole;
 
 use std::sync::Arc;
@@ -115,9 +116,10 @@ impl ColdEvents {
     }
 
     /// Reads the object back and checks it is a readable cold file whose row count, id
-    /// checksum, time range and size (unless unknown) equal `file`'s. Fails with [`StoreError::ColdVerify`]
-    /// naming what differed; a store that cannot be reached is an [`StoreError::ObjectStore`]
-    /// error instead, so a caller retries rather than treating the file as bad.
+    /// checksum, time range and size (unless unknown) equal `file`'s. Fails with
+    /// [`StoreError::ColdVerify`] naming what differed; a store that cannot be reached is an
+    /// [`StoreError::ObjectStore`] error instead, so a caller retries rather than treating the
+    /// file as bad.
     pub async fn verify(&self, file: &ColdFile) -> Result<(), StoreError> {
         whole::verify(&self.store, file).await
     }

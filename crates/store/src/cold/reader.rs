@@ -21,7 +21,7 @@ use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
 
 /// The footer and page indexes of a cold file usually fit in this tail, so opening a file is one
 /// request.
-const FOOTER_HINT: usize = 256 * 1024;
+const FOOTER_HINT: usize = 64 * 1024;
 
 #[derive(Debug, Clone)]
 pub(crate) struct ObjectReader {
