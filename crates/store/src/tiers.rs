@@ -144,15 +144,8 @@ impl Tiers {
 /// A written cold file as read back: its manifest entry and its ids.
 async fn describe(cold: &ColdEvents, path: &str) -> Result<(ColdFile, Vec<Uuid>), StoreError> {
     let rows = cold.rows(path).await?;
+    let file = ColdFile::describe(path, &rows, cold.size(path).await?);
     let mut ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let file = ColdFile {
-        path: path.to_string(),
-        rows: rows.len() as u64,
-        checksum: crate::cold::id_checksum(ids.iter().copied()),
-        min_ts_ms: rows.iter().map(|r| r.ts_ms).min().unwrap_or(0),
-        max_ts_ms: rows.iter().map(|r| r.ts_ms).max().unwrap_or(0),
-        bytes: cold.size(path).await?,
-    };
     ids.sort();
     Ok((file, ids))
 }

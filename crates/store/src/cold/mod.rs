@@ -22,8 +22,6 @@ use uuid::Uuid;
 
 use crate::{EventQuery, StoreError};
 
-pub(crate) use format::id_checksum;
-
 /// One stored event as the hot store keeps it: the filter columns plus the full JSON body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ColdRow {
