@@ -58,6 +58,25 @@ pub struct AuditRecord {
 /// Ids per DELETE statement (bound parameters stay far below SQLite's limit).
 const IDS_PER_STATEMENT: usize = 1000;
 
+/// Deletes the events with `$ids` inside transaction `$tx`; evaluates to how many existed.
+macro_rules! delete_ids {
+    ($tx:expr, $ids:expr, $dialect:expr) => {{
+        let mut deleted = 0;
+        for chunk in $ids.chunks(IDS_PER_STATEMENT) {
+            let mut qb = QueryBuilder::new("DELETE FROM events WHERE id IN (");
+            push_ids(&mut qb, chunk, $dialect.id_type);
+            qb.push(")");
+            deleted += qb
+                .build()
+                .execute(&mut *$tx)
+                .await
+                .map_err(query_err("delete events"))?
+                .rows_affected();
+        }
+        deleted
+    }};
+}
+
 impl Store {
     /// The earliest event time before `before_ms`, if any event is that old.
     pub async fn oldest_before(&self, before_ms: i64) -> Result<Option<i64>, StoreError> {
@@ -122,13 +141,7 @@ impl Store {
     pub async fn delete_events(&self, ids: &[Uuid]) -> Result<u64, StoreError> {
         with_pool!(self, pool, _d => {
             let mut tx = pool.begin().await.map_err(query_err("begin"))?;
-            let mut deleted = 0;
-            for chunk in ids.chunks(IDS_PER_STATEMENT) {
-                let mut qb = QueryBuilder::new("DELETE FROM events WHERE id IN (");
-                push_ids(&mut qb, chunk, _d.id_type);
-                qb.push(")");
-                deleted += qb.build().execute(&mut *tx).await.map_err(query_err("delete events"))?.rows_affected();
-            }
+            let deleted = delete_ids!(tx, ids, _d);
             tx.commit().await.map_err(query_err("commit"))?;
             Ok(deleted)
         })
@@ -164,13 +177,7 @@ impl Store {
     pub async fn finish_cold_file(&self, file: &ColdFile, ids: &[Uuid]) -> Result<u64, StoreError> {
         with_pool!(self, pool, _d => {
             let mut tx = pool.begin().await.map_err(query_err("begin"))?;
-            let mut deleted = 0;
-            for chunk in ids.chunks(IDS_PER_STATEMENT) {
-                let mut qb = QueryBuilder::new("DELETE FROM events WHERE id IN (");
-                push_ids(&mut qb, chunk, _d.id_type);
-                qb.push(")");
-                deleted += qb.build().execute(&mut *tx).await.map_err(query_err("delete moved events"))?.rows_affected();
-            }
+            let deleted = delete_ids!(tx, ids, _d);
             sqlx::query(
                 "UPDATE cold_files SET state = 'live', rows = $2, checksum = $3, min_ts_ms = $4, max_ts_ms = $5, bytes = $6 WHERE path = $1",
             )

@@ -130,7 +130,7 @@ async fn run(
                     s.replay(&store).await;
                 }
                 if s.pending() > 0 || !write_batch(&store, &batch, &stats, 1).await {
-                    s.write(&batch);
+                    s.write(&batch).await;
                 }
                 batch.clear();
             }
@@ -227,7 +227,7 @@ impl Spill {
 
     /// Writes a batch durably (temp file, fsync, rename). If even that fails the batch is
     /// kept in memory by retrying, since dropping it would lose events.
-    fn write(&self, batch: &[Event]) {
+    async fn write(&self, batch: &[Event]) {
         let mut delay = Duration::from_millis(100);
         loop {
             match self.try_write(batch) {
@@ -241,7 +241,7 @@ impl Spill {
                 }
                 Err(e) => {
                     error!(dir = %self.dir.display(), error = %e, "cannot spill events; retrying");
-                    std::thread::sleep(delay);
+                    tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_secs(5));
                 }
             }
