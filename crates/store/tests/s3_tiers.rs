@@ -1,44 +1,27 @@
 //! Evidence and the cold tier on a real S3-compatible server (moto, started by the test),
 //! opened from `s3://` locations the way the config names them.
-use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration};
 use uuid::Uuid;
-use xl_schema::{Event, EventKind, PlateColor, PlateInfo, Provenance, Quad, Source, SourceKind};
+use xl_schema::{Event, EventKind};
 use xl_store::cold::ColdEvents;
 use xl_store::{open_object_store, EventQuery, EvidenceStore, Store, Tiers};
 
 #[path = "support/s3.rs"]
 mod s3;
 
+#[path = "support/events.rs"]
+mod events;
+
 fn event(i: i64) -> Event {
-    Event {
-        id: Uuid::now_v7(),
-        kind: EventKind::PlateRead,
-        camera_id: format!("cam-{}", i % 3),
-        ts: DateTime::parse_from_rfc3339("2026-10-01T10:00:00+08:00").unwrap()
-            + Duration::minutes(i),
-        plate: Some(PlateInfo {
-            text: format!("皖S{:05}", i % 7),
-            color: PlateColor::Blue,
-            confidence: 0.9,
-            corners: Quad([[0.0, 0.0], [10.0, 0.0], [10.0, 3.0], [0.0, 3.0]]),
-        }),
-        vehicle: None,
-        evidence: vec![],
-        details: None,
-        provenance: Provenance {
-            pipeline: "plates".into(),
-            pipeline_sha256: "00".into(),
-            models: BTreeMap::new(),
-            source: Source {
-                kind: SourceKind::Rtsp,
-                path: None,
-                frame: 0,
-                pts_90k: None,
-            },
-        },
-    }
+    let ts =
+        DateTime::parse_from_rfc3339("2026-10-01T10:00:00+08:00").unwrap() + Duration::minutes(i);
+    events::event(
+        EventKind::PlateRead,
+        &format!("cam-{}", i % 3),
+        &format!("皖S{:05}", i % 7),
+        ts,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,38 +1,15 @@
 //! What every hot-store backend must do, run against SQLite and the real PostgreSQL server.
-use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, FixedOffset};
 use uuid::Uuid;
-use xl_schema::{Event, EventKind, PlateColor, PlateInfo, Provenance, Quad, Source, SourceKind};
+use xl_schema::{Event, EventKind};
 use xl_store::{EventQuery, EventWriter, Store};
 
+#[path = "support/events.rs"]
+mod events;
+
 fn event(camera: &str, plate: &str, ts: DateTime<FixedOffset>) -> Event {
-    Event {
-        id: Uuid::now_v7(),
-        kind: EventKind::PlateRead,
-        camera_id: camera.into(),
-        ts,
-        plate: Some(PlateInfo {
-            text: plate.into(),
-            color: PlateColor::Blue,
-            confidence: 0.9,
-            corners: Quad([[0.0, 0.0], [10.0, 0.0], [10.0, 3.0], [0.0, 3.0]]),
-        }),
-        vehicle: None,
-        evidence: vec![],
-        details: None,
-        provenance: Provenance {
-            pipeline: "plates".into(),
-            pipeline_sha256: "00".into(),
-            models: BTreeMap::new(),
-            source: Source {
-                kind: SourceKind::Rtsp,
-                path: None,
-                frame: 1,
-                pts_90k: Some(0),
-            },
-        },
-    }
+    events::event(EventKind::PlateRead, camera, plate, ts)
 }
 
 #[path = "support/pg.rs"]

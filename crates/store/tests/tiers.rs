@@ -1,16 +1,13 @@
 //! Hot -> cold moves, queries across tiers, crash recovery and retention, on SQLite and the
 //! real PostgreSQL server.
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, FixedOffset};
 use object_store::local::LocalFileSystem;
 use object_store::{ObjectStore, ObjectStoreExt};
 use uuid::Uuid;
-use xl_schema::{
-    Event, EventKind, Evidence, EvidenceKind, PlateColor, PlateInfo, Provenance, Quad, Source,
-    SourceKind,
-};
+use xl_schema::{Event, EventKind, Evidence, EvidenceKind};
 use xl_store::cold::ColdEvents;
 use xl_store::{
     run_retention, EventQuery, EvidenceStore, FileState, RetentionPolicy, Store, Tiers,
@@ -23,40 +20,21 @@ fn t0() -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339("2026-10-01T08:00:00+08:00").unwrap()
 }
 
+#[path = "support/events.rs"]
+mod events;
+
+/// A stored event with one evidence image.
 fn event(kind: EventKind, camera: &str, plate: &str, ts: DateTime<FixedOffset>) -> Event {
-    let id = Uuid::now_v7();
-    Event {
-        id,
-        kind,
-        camera_id: camera.into(),
-        ts,
-        plate: Some(PlateInfo {
-            text: plate.into(),
-            color: PlateColor::Blue,
-            confidence: 0.9,
-            corners: Quad([[0.0, 0.0], [10.0, 0.0], [10.0, 3.0], [0.0, 3.0]]),
-        }),
-        vehicle: None,
-        evidence: vec![Evidence {
-            kind: EvidenceKind::PlateJpeg,
-            uri: format!(
-                "evidence://{}/{camera}/{id}-plate.jpg",
-                ts.format("%Y/%m/%d")
-            ),
-        }],
-        details: None,
-        provenance: Provenance {
-            pipeline: "plates".into(),
-            pipeline_sha256: "00".into(),
-            models: BTreeMap::new(),
-            source: Source {
-                kind: SourceKind::Rtsp,
-                path: None,
-                frame: 1,
-                pts_90k: None,
-            },
-        },
-    }
+    let mut e = events::event(kind, camera, plate, ts);
+    e.evidence = vec![Evidence {
+        kind: EvidenceKind::PlateJpeg,
+        uri: format!(
+            "evidence://{}/{camera}/{}-plate.jpg",
+            ts.format("%Y/%m/%d"),
+            e.id
+        ),
+    }];
+    e
 }
 
 struct Setup {
