@@ -1,13 +1,21 @@
-//! The HTTP API. For now: weigh-in-motion intake (`POST /api/v1/wim`) and following WIM JSONL
-//! files; the scoped event API and the command view build on the same router.
+//! The HTTP API: scoped event search, evidence, trajectories, cameras, live events, audit,
+//! administration and weigh-in-motion intake, all from one endpoint table (`endpoints.rs`) that
+//! also generates the OpenAPI document.
 #![forbid(clippy::print_stdout, clippy::print_stderr)]
 
+mod admin;
+mod auth;
+pub mod endpoints;
+mod events;
+mod live;
+mod metrics;
 mod problem;
 mod server;
 mod tail;
 pub mod wim;
 
+pub use auth::{Caller, RateLimits};
 pub use problem::Problem;
-pub use server::{router, serve, ApiState};
+pub use server::{router, serve, ApiDeps, ApiState, DEFAULT_RATE_PER_MINUTE};
 pub use tail::{follow_wim_files, TailStats};
 pub use wim::{parse_wim_json, WimParseError};

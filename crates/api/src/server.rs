@@ -5,33 +5,69 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, put, MethodRouter};
 use axum::{Json, Router};
 use serde::Serialize;
+use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 use xl_rules::{check_wim_values, WimIngest, WimIntake, WimReject};
+use xl_schema::Event;
+use xl_store::{AuditMode, AuditWriter, EvidenceStore, Tiers};
 
+use crate::auth::{authorize, RateLimits};
+use crate::endpoints::{openapi, Endpoint, ENDPOINTS};
+use crate::metrics::Metrics;
 use crate::wim::parse_wim_json;
-use crate::Problem;
+use crate::{admin, events, live, Problem};
 
-/// A WIM batch is a few records; anything bigger is a mistake or an attack.
+/// A WIM batch is a few records, an admin body smaller still; anything bigger is a mistake or
+/// an attack.
 const MAX_BODY: usize = 256 * 1024;
+
+/// Default requests per minute per token.
+pub const DEFAULT_RATE_PER_MINUTE: u32 = 600;
+
+/// What the API is built from.
+pub struct ApiDeps {
+    pub wim: Arc<dyn WimIntake>,
+    pub tiers: Tiers,
+    /// Where evidence images are read from (None: downloads answer 404).
+    pub evidence: Option<EvidenceStore>,
+    /// Every event the pipelines produce, for the live feed.
+    pub live: broadcast::Sender<Event>,
+    pub audit: AuditMode,
+    pub rate_per_minute: u32,
+}
 
 /// What the handlers share.
 #[derive(Clone)]
 pub struct ApiState {
     pub wim: Arc<dyn WimIntake>,
     pub counters: Arc<WimCounters>,
+    pub tiers: Tiers,
+    pub evidence: Option<EvidenceStore>,
+    pub live: broadcast::Sender<Event>,
+    pub audit: AuditWriter,
+    pub metrics: Arc<Metrics>,
+    pub limits: Arc<RateLimits>,
 }
 
 impl ApiState {
-    pub fn new(wim: Arc<dyn WimIntake>) -> Self {
+    /// Must be called inside a Tokio runtime (a batched audit writer is spawned).
+    pub fn new(deps: ApiDeps) -> Self {
         Self {
-            wim,
+            wim: deps.wim,
             counters: Arc::default(),
+            audit: AuditWriter::new(deps.tiers.hot.clone(), deps.audit),
+            tiers: deps.tiers,
+            evidence: deps.evidence,
+            live: deps.live,
+            metrics: Arc::default(),
+            limits: Arc::new(RateLimits::new(deps.rate_per_minute)),
         }
     }
 }
@@ -78,13 +114,65 @@ impl WimCounters {
     }
 }
 
+/// The handler of a table entry; every entry has one (the router panics at start otherwise,
+/// which the endpoint tests catch).
+fn handler(e: &Endpoint) -> MethodRouter<ApiState> {
+    match (e.method, e.path) {
+        ("GET", "/healthz") => get(|| async { "ok" }),
+        ("GET", "/metrics") => get(metrics),
+        ("GET", "/api/v1/openapi.json") => get(|| async { Json(openapi()) }),
+        ("GET", "/api/v1/me") => get(events::me),
+        ("GET", "/api/v1/events") => get(events::search),
+        ("GET", "/api/v1/events/{id}") => get(events::detail),
+        ("GET", "/api/v1/events/{id}/evidence/{index}") => get(events::evidence),
+        ("GET", "/api/v1/plates/{plate}/trajectory") => get(events::trajectory),
+        ("GET", "/api/v1/cameras") => get(events::cameras),
+        ("GET", "/api/v1/live") => get(live::live),
+        ("POST", "/api/v1/wim") => post(post_wim),
+        ("GET", "/api/v1/wim/stats") => get(wim_stats),
+        ("GET", "/api/v1/audit") => get(admin::audit_log),
+        ("GET", "/api/v1/admin/users") => get(admin::list_users),
+        ("POST", "/api/v1/admin/users") => post(admin::add_user),
+        ("GET", "/api/v1/admin/grants") => get(admin::list_grants),
+        ("POST", "/api/v1/admin/grants") => post(admin::create_grant),
+        ("DELETE", "/api/v1/admin/grants/{id}") => delete(admin::revoke_grant),
+        ("PUT", "/api/v1/admin/cameras/{id}") => put(admin::put_camera),
+        ("POST", "/api/v1/admin/tokens") => post(admin::create_token),
+        ("DELETE", "/api/v1/admin/tokens/{id}") => delete(admin::revoke_token),
+        (method, path) => panic!("endpoint {method} {path} is in the table but has no handler"),
+    }
+}
+
 pub fn router(state: ApiState) -> Router {
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/api/v1/wim", post(post_wim))
-        .route("/api/v1/wim/stats", get(wim_stats))
+    let mut router = Router::new();
+    for e in ENDPOINTS {
+        let route = handler(e).layer(from_fn_with_state((state.clone(), e), authorize));
+        router = router.route(e.path, route);
+    }
+    router
+        .fallback(|| async {
+            Problem::new(
+                StatusCode::NOT_FOUND,
+                "not found",
+                "no such endpoint; see /api/v1/openapi.json",
+            )
+        })
+        .method_not_allowed_fallback(|| async {
+            Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method not allowed",
+                "see /api/v1/openapi.json",
+            )
+        })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
+}
+
+async fn metrics(State(state): State<ApiState>) -> Response {
+    let text = state
+        .metrics
+        .render(state.audit.written(), &state.counters.view());
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 /// Serves until `cancel`, then finishes the requests in flight.
@@ -95,9 +183,15 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let addr: Option<SocketAddr> = listener.local_addr().ok();
     info!(addr = ?addr, "API listening");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move { cancel.cancelled().await })
-        .await
+    let audit = state.audit.clone();
+    let served = axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { cancel.cancelled().await })
+    .await;
+    audit.flush().await;
+    served
 }
 
 #[derive(Serialize)]

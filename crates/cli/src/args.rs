@@ -48,6 +48,160 @@ pub enum Command {
         #[command(subcommand)]
         command: RetentionCommand,
     },
+    /// Departments of the sharing model (分用户、分级、分权限).
+    Departments {
+        #[command(subcommand)]
+        command: DepartmentsCommand,
+    },
+    /// Users: one department and one role each (viewer, analyst, supervisor, admin).
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// Grants: one department sees another's cameras (up to a share level, some kinds, masks).
+    Grants {
+        #[command(subcommand)]
+        command: GrantsCommand,
+    },
+    /// API bearer tokens (stored hashed; the secret is shown once).
+    Tokens {
+        #[command(subcommand)]
+        command: TokensCommand,
+    },
+    /// The hash-chained audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DepartmentsCommand {
+    Add {
+        #[command(flatten)]
+        store: StoreArgs,
+        id: String,
+        /// Display name (default: the id).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    Add {
+        #[command(flatten)]
+        store: StoreArgs,
+        id: String,
+        #[arg(long)]
+        department: String,
+        /// viewer, analyst, supervisor or admin.
+        #[arg(long)]
+        role: String,
+    },
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Change a user's role, or disable/enable them (a disabled user's tokens stop working).
+    Set {
+        #[command(flatten)]
+        store: StoreArgs,
+        id: String,
+        #[arg(long)]
+        role: Option<String>,
+        #[arg(long, conflicts_with = "enable")]
+        disable: bool,
+        #[arg(long)]
+        enable: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GrantsCommand {
+    Create {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The department whose cameras are shared.
+        #[arg(long)]
+        from: String,
+        /// The department that may see them.
+        #[arg(long)]
+        to: String,
+        /// Cameras up to this share level (1-3).
+        #[arg(long)]
+        level: u8,
+        /// Event kinds, comma-separated (default: every kind).
+        #[arg(long, value_delimiter = ',')]
+        kinds: Vec<String>,
+        /// Plate text partly masked, plate search does not match, evidence withheld.
+        #[arg(long)]
+        mask_plate: bool,
+        /// Evidence images withheld.
+        #[arg(long)]
+        mask_evidence: bool,
+        /// RFC 3339 time after which the grant no longer applies.
+        #[arg(long)]
+        expires: Option<String>,
+    },
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    Revoke {
+        #[command(flatten)]
+        store: StoreArgs,
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Issues a token and prints it once (to stdout only; it is never logged).
+    Create {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        user: String,
+        #[arg(long, default_value = "")]
+        label: String,
+        /// Days until it expires (default: never).
+        #[arg(long)]
+        expires_days: Option<u32>,
+    },
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    Revoke {
+        #[command(flatten)]
+        store: StoreArgs,
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walks the hash chain; exits 1 naming the first edited, deleted or reordered record.
+    Verify {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Audit records as JSON lines, oldest first.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        department: Option<String>,
+        #[arg(long)]
+        after: Option<i64>,
+        #[arg(long, default_value_t = 1000)]
+        limit: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -328,6 +482,21 @@ pub struct EventFilters {
 
 #[derive(Debug, Subcommand)]
 pub enum CamerasCommand {
+    /// Registered cameras: owner department, share level, position (no stream URLs).
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Change a camera's owner or share level (the config's values win at the next start).
+    Set {
+        #[command(flatten)]
+        store: StoreArgs,
+        id: String,
+        #[arg(long)]
+        department: Option<String>,
+        #[arg(long)]
+        level: Option<u8>,
+    },
     /// State, last frame, fps, decoded/dropped frames, reconnects and last error per camera.
     Status {
         #[command(flatten)]

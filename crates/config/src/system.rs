@@ -64,6 +64,13 @@ pub struct RetentionConfig {
 pub struct ApiConfig {
     /// Address to listen on, e.g. "127.0.0.1:8080".
     pub listen: std::net::SocketAddr,
+    /// Requests per minute per token (default 600); over it: 429 with Retry-After.
+    #[serde(default)]
+    pub rate_per_minute: Option<u32>,
+    /// Audit records written "batched" (default: a background writer, requests wait only when
+    /// it falls behind) or "sync" (in the request; an audit failure fails the request).
+    #[serde(default)]
+    pub audit: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -183,6 +190,21 @@ pub struct CameraConfig {
     pub sample_fps: Option<f32>,
     #[serde(default)]
     pub transport: TransportSetting,
+    /// The department that owns the camera (sharing model); created if missing.
+    #[serde(default = "default_department")]
+    pub department: String,
+    /// Share level 1 (open) to 3 (restricted): other departments see it through grants up to
+    /// this level.
+    #[serde(default = "default_share_level")]
+    pub share_level: u8,
+}
+
+fn default_department() -> String {
+    "default".to_string()
+}
+
+fn default_share_level() -> u8 {
+    1
 }
 
 impl std::fmt::Debug for CameraConfig {
@@ -196,6 +218,8 @@ impl std::fmt::Debug for CameraConfig {
             .field("lon", &self.lon)
             .field("decode", &self.decode)
             .field("sample_fps", &self.sample_fps)
+            .field("department", &self.department)
+            .field("share_level", &self.share_level)
             .finish()
     }
 }
@@ -270,6 +294,17 @@ impl SystemConfig {
             }
             if !ids.insert(id.as_str()) {
                 return Err(invalid(format!("camera id {id:?} appears twice")));
+            }
+            if !(1..=3).contains(&camera.share_level) {
+                return Err(invalid(format!(
+                    "camera {id}: share_level {} must be 1 (open), 2 or 3 (restricted)",
+                    camera.share_level
+                )));
+            }
+            if camera.department.is_empty() {
+                return Err(invalid(format!(
+                    "camera {id}: department must not be empty"
+                )));
             }
             match url::Url::parse(&camera.url) {
                 Ok(u) if u.scheme() == "rtsp" || u.scheme() == "rtsps" => {}

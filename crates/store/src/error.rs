@@ -41,6 +41,12 @@ pub enum StoreError {
     },
     #[error("cold file {path} failed verification: {reason}")]
     ColdVerify { path: String, reason: String },
+    #[error("{what} {id:?} already exists")]
+    Conflict { what: &'static str, id: String },
+    #[error("no {what} {id:?}")]
+    NotFound { what: &'static str, id: String },
+    #[error("{0}")]
+    Invalid(String),
     #[error("invalid object store url {url:?}: {reason}")]
     ObjectStoreUrl { url: String, reason: String },
 }

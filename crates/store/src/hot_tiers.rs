@@ -45,16 +45,6 @@ impl FileState {
     }
 }
 
-/// One audit record (append-only).
-#[derive(Debug, Clone)]
-pub struct AuditRecord {
-    pub actor: String,
-    pub action: String,
-    pub resource: String,
-    pub outcome: String,
-    pub detail: serde_json::Value,
-}
-
 /// Ids per DELETE statement (bound parameters stay far below SQLite's limit).
 const IDS_PER_STATEMENT: usize = 1000;
 
@@ -261,53 +251,6 @@ impl Store {
                     kind: r.get(1),
                     day: r.get(2),
                     state: FileState::parse(&r.get::<String, _>(3)),
-                })
-                .collect())
-        })
-    }
-
-    /// Appends an audit record.
-    pub async fn audit(&self, record: &AuditRecord) -> Result<(), StoreError> {
-        let now = chrono::Utc::now().timestamp_millis();
-        with_pool!(self, pool, _d => {
-            sqlx::query(
-                "INSERT INTO audit_log (ts_ms, actor, action, resource, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(now)
-            .bind(&record.actor)
-            .bind(&record.action)
-            .bind(&record.resource)
-            .bind(&record.outcome)
-            .bind(record.detail.to_string())
-            .execute(pool)
-            .await
-            .map_err(query_err("audit"))?;
-            Ok(())
-        })
-    }
-
-    /// The audit records with their sequence numbers and times (Unix ms), oldest first.
-    pub async fn audit_records(&self) -> Result<Vec<(i64, i64, AuditRecord)>, StoreError> {
-        with_pool!(self, pool, _d => {
-            let rows = sqlx::query("SELECT seq, ts_ms, actor, action, resource, outcome, detail FROM audit_log ORDER BY seq")
-                .fetch_all(pool)
-                .await
-                .map_err(query_err("audit records"))?;
-            Ok(rows
-                .iter()
-                .map(|r| {
-                    let detail: String = r.get(6);
-                    (
-                        r.get(0),
-                        r.get(1),
-                        AuditRecord {
-                            actor: r.get(2),
-                            action: r.get(3),
-                            resource: r.get(4),
-                            outcome: r.get(5),
-                            detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
-                        },
-                    )
                 })
                 .collect())
         })

@@ -3,6 +3,7 @@
 //! and a cold tier of Parquet files.
 #![forbid(clippy::print_stdout, clippy::print_stderr)]
 
+mod audit;
 pub mod cold;
 mod error;
 mod evidence;
@@ -13,18 +14,28 @@ mod postgres;
 mod query;
 mod retention;
 mod rows;
+mod scope;
+mod sharing;
 mod sqlite;
 mod store;
 mod tiers;
 mod writer;
 
+pub use audit::{
+    AuditFilter, AuditMode, AuditProblem, AuditProblemKind, AuditRecord, AuditVerdict, AuditWriter,
+    StoredAudit, GENESIS,
+};
 pub use error::StoreError;
 pub use evidence::{encode_jpeg, EvidenceStats, EvidenceStore};
 pub use flow::{flow_rows, FlowQuery, FlowRow};
-pub use hot_tiers::{AuditRecord, FileState, ManifestEntry};
+pub use hot_tiers::{FileState, ManifestEntry};
 pub use objects::open_object_store;
 pub use query::{EventQuery, RowKey, DEFAULT_PAGE, MAX_PAGE};
 pub use retention::{run_retention, RetentionPolicy, RetentionReport};
+pub use scope::{mask_plate_text, masked_event_json, AccessMap, Scoped, Visibility};
+pub use sharing::{
+    CameraRecord, Department, Grant, IssuedToken, Masks, NewGrant, Principal, Role, TokenInfo, User,
+};
 pub use store::Store;
 pub use tiers::{MoveReport, Tiers, MAX_ROWS_PER_FILE};
 pub use writer::{EventWriter, WriterStats};

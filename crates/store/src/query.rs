@@ -2,6 +2,8 @@ use chrono::{DateTime, FixedOffset};
 use uuid::Uuid;
 use xl_schema::EventKind;
 
+use crate::scope::{is_plate_search, Visibility};
+
 /// Filters for event search; results are in time order, keyset-paginated by (time, id).
 #[derive(Debug, Clone, Default)]
 pub struct EventQuery {
@@ -16,6 +18,9 @@ pub struct EventQuery {
     /// Continue after this (ts_ms, id) - the last row of the previous page.
     pub after: Option<(i64, Uuid)>,
     pub limit: u32,
+    /// Read on behalf of a principal: only what they may see (None: everything, for the
+    /// operator's CLI and the system's own tasks).
+    pub visibility: Option<Visibility>,
 }
 
 /// Largest page a query returns, whatever `limit` asks for.
@@ -30,6 +35,23 @@ impl EventQuery {
             DEFAULT_PAGE
         } else {
             self.limit.min(MAX_PAGE)
+        }
+    }
+
+    /// Whether this query searches by plate text (exact or prefix).
+    pub fn is_plate_search(&self) -> bool {
+        is_plate_search(self.plate.as_deref(), self.plate_prefix.as_deref())
+    }
+
+    /// Whether the principal may see an event of `kind` from `camera` under this query, as
+    /// resolved per camera (None: no per-camera resolution, only SQL can tell).
+    pub(crate) fn admits(&self, camera: &str, kind: &str) -> bool {
+        match &self.visibility {
+            None => true,
+            Some(v) => match &v.access {
+                Some(map) => map.masks(camera, kind, self.is_plate_search()).is_some(),
+                None => false,
+            },
         }
     }
 
@@ -50,6 +72,7 @@ impl EventQuery {
             && self
                 .after
                 .is_none_or(|(ts, id)| (row.ts_ms, row.id) > (ts, id))
+            && self.admits(row.camera_id, row.kind)
     }
 }
 

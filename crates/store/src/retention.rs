@@ -10,9 +10,10 @@ use tracing::info;
 use uuid::Uuid;
 use xl_schema::{Event, EventKind};
 
-use crate::hot_tiers::{AuditRecord, FileState};
+use crate::hot_tiers::FileState;
 use crate::store::decode_event;
 use crate::tiers::MoveReport;
+use crate::AuditRecord;
 use crate::{EvidenceStore, StoreError, Tiers};
 
 /// How long events stay, per tier and kind.
@@ -154,8 +155,8 @@ async fn expire_hot(
         tiers
             .hot
             .audit(&AuditRecord {
-                actor: "retention".into(),
-                action: "delete_events".into(),
+                actor: "system:retention".into(),
+                action: "retention.delete".into(),
                 resource: format!("events/hot/kind={}", kind.as_str()),
                 outcome: "ok".into(),
                 detail: json!({
@@ -166,6 +167,7 @@ async fn expire_hot(
                     "first_id": ids.first(),
                     "last_id": ids.last(),
                 }),
+                ..Default::default()
             })
             .await?;
     }
@@ -224,8 +226,8 @@ async fn expire_cold(
         tiers
             .hot
             .audit(&AuditRecord {
-                actor: "retention".into(),
-                action: "delete_events".into(),
+                actor: "system:retention".into(),
+                action: "retention.delete".into(),
                 resource: format!("events/cold/{path}"),
                 outcome: "ok".into(),
                 detail: json!({
@@ -235,6 +237,7 @@ async fn expire_cold(
                     "events": events.len(),
                     "file": path,
                 }),
+                ..Default::default()
             })
             .await?;
     }

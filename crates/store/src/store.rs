@@ -50,6 +50,8 @@ pub(crate) use with_pool;
 #[derive(Clone)]
 pub struct Store {
     pub(crate) backend: Backend,
+    /// One audit appender per process (PostgreSQL adds an advisory lock across processes).
+    pub(crate) audit_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -72,7 +74,10 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(crate::redact_url(url)));
         };
-        Ok(Self { backend })
+        Ok(Self {
+            backend,
+            audit_lock: Default::default(),
+        })
     }
 
     /// Which backend this is: "sqlite" or "postgres".
@@ -158,6 +163,9 @@ impl Store {
             }
             if let Some(to) = q.to {
                 qb.push(" AND ts_ms < ").push_bind(to.timestamp_millis());
+            }
+            if let Some(vis) = &q.visibility {
+                crate::scope::push_visibility!(qb, vis, q.is_plate_search());
             }
             if let Some((ts_ms, id)) = q.after {
                 // Spelled out rather than as a row-value comparison so both planners use the

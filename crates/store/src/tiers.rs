@@ -1,5 +1,7 @@
 //! The hot and cold tiers together: moving old events to Parquet crash-safely, and queries that
 //! read both.
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, FixedOffset, TimeZone};
 use tracing::{info, warn};
 use uuid::Uuid;
@@ -8,7 +10,7 @@ use xl_schema::{china_offset, Event};
 use crate::cold::{ColdEvents, ColdFile};
 use crate::hot_tiers::FileState;
 use crate::store::decode_event;
-use crate::{EventQuery, Store, StoreError};
+use crate::{EventQuery, Scoped, Store, StoreError, Visibility};
 
 /// Largest cold file, in events: bounds the memory of one move step.
 pub const MAX_ROWS_PER_FILE: usize = 200_000;
@@ -56,13 +58,36 @@ impl Tiers {
         if files.is_empty() {
             return Ok(events);
         }
-        for row in cold.query(&files, q).await? {
+        let mut q = q.clone();
+        if let Some(vis) = &mut q.visibility {
+            if vis.access.is_none() {
+                vis.access = Some(Arc::new(self.hot.access_map(vis, None).await?));
+            }
+        }
+        for row in cold.query(&files, &q).await? {
             events.push(decode_event(row.id.to_string(), row.body)?);
         }
         events.sort_by_key(|e| (e.ts.timestamp_millis(), e.id));
         events.dedup_by_key(|e| e.id);
         events.truncate(q.page_size() as usize);
         Ok(events)
+    }
+
+    /// What `vis` may see of the events matching `q` across both tiers, each with the masks
+    /// to apply before it leaves the server.
+    pub async fn query_visible(
+        &self,
+        vis: &Visibility,
+        q: &EventQuery,
+    ) -> Result<Vec<Scoped<Event>>, StoreError> {
+        let q = EventQuery {
+            visibility: Some(vis.clone()),
+            ..q.clone()
+        };
+        let events = self.query(&q).await?;
+        self.hot
+            .scope_events(vis, events, q.is_plate_search())
+            .await
     }
 
     /// Moves every hot event older than `cutoff` to the cold tier, a day and kind at a time.

@@ -339,11 +339,16 @@ async fn retention_deletes_per_kind_with_evidence_and_audits(postgres: bool) {
             e.ts
         );
     }
-    let audit = s.tiers.hot.audit_records().await.unwrap();
+    let audit = s
+        .tiers
+        .hot
+        .audit_records(&xl_store::AuditFilter::default())
+        .await
+        .unwrap();
     let audited: u64 = audit
         .iter()
-        .filter(|(_, _, r)| r.action == "delete_events")
-        .map(|(_, _, r)| r.detail["events"].as_u64().unwrap())
+        .filter(|a| a.record.action == "retention.delete")
+        .map(|a| a.record.detail["events"].as_u64().unwrap())
         .sum();
     assert_eq!(
         audited,

@@ -62,6 +62,10 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
             decode: DecodeSetting::All,
             sample_fps: None,
             transport: TransportSetting::Tcp,
+            // Two departments share the demo's roads: traffic police own the odd cameras,
+            // public security the even ones; every other camera is restricted (level 2).
+            department: if i % 2 == 0 { "traffic" } else { "police" }.into(),
+            share_level: if i % 4 < 2 { 1 } else { 2 },
         })
         .collect();
     let system = SystemConfig {
@@ -75,7 +79,11 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
         },
         runtime: RuntimeConfig::default(),
         cameras,
-        api: Some(ApiConfig { listen: a.listen }),
+        api: Some(ApiConfig {
+            listen: a.listen,
+            rate_per_minute: None,
+            audit: None,
+        }),
         wim: WimSourcesConfig {
             jsonl: vec![world.wim()],
         },
@@ -103,7 +111,7 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
         tokio::spawn(print_health(health.clone(), cancel.clone()));
         info!(store = %a.store, evidence = %a.evidence.display(), truth = %a.truth.display(), "demo running; Ctrl-C to stop");
         let wim = Arc::new(WimRouter::new());
-        let services = super::services::start(&system, wim.clone(), cancel.clone()).await?;
+        let services = super::services::start(&system, wim.clone(), events.clone(), cancel.clone()).await?;
         let opts = LiveOptions { system, workers, events, health, health_interval: Duration::from_secs(2), ort_library, wim };
         let result = run_live(opts, cancel.clone()).await;
         cancel.cancel();

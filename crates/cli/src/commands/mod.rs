@@ -8,6 +8,7 @@ mod reanalyze;
 mod retention;
 mod run;
 mod services;
+mod sharing;
 mod shutdown;
 mod sim;
 mod tiers;
@@ -91,6 +92,28 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Cameras {
             command: CamerasCommand::Status { store, format },
         } => cameras::status(store, format),
+        Command::Cameras {
+            command: CamerasCommand::List { store },
+        } => sharing::cameras_list(store),
+        Command::Cameras {
+            command:
+                CamerasCommand::Set {
+                    store,
+                    id,
+                    department,
+                    level,
+                },
+        } => sharing::cameras_set(store, id, department, level),
+        Command::Departments { command } => sharing::departments(command),
+        Command::Users { command } => sharing::users(command),
+        Command::Grants { command } => sharing::grants(command),
+        Command::Tokens { command } => sharing::tokens(command),
+        Command::Audit { command } => {
+            if !sharing::audit(command)? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
     }
 }
 

@@ -37,7 +37,8 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
         super::shutdown::on_signal_or_timeout(cancel.clone(), a.duration);
         let (events, _) = tokio::sync::broadcast::channel(1024);
         let wim = Arc::new(WimRouter::new());
-        let services = super::services::start(&system, wim.clone(), cancel.clone()).await?;
+        let services =
+            super::services::start(&system, wim.clone(), events.clone(), cancel.clone()).await?;
         let opts = LiveOptions {
             system,
             workers,

@@ -6,9 +6,11 @@ use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::warn;
-use xl_api::{ApiState, TailStats};
+use xl_api::{ApiDeps, ApiState, TailStats, DEFAULT_RATE_PER_MINUTE};
 use xl_config::SystemConfig;
 use xl_pipeline::WimRouter;
+use xl_schema::Event;
+use xl_store::{AuditMode, CameraRecord, Store};
 
 const WIM_FILE_POLL: Duration = Duration::from_millis(500);
 
@@ -17,10 +19,28 @@ const WIM_FILE_POLL: Duration = Duration::from_millis(500);
 pub async fn start(
     system: &SystemConfig,
     wim: Arc<WimRouter>,
+    live: tokio::sync::broadcast::Sender<Event>,
     cancel: CancellationToken,
 ) -> anyhow::Result<TaskTracker> {
     let tasks = TaskTracker::new();
-    let state = ApiState::new(wim.clone());
+    let opened = super::tiers::open(system).await?;
+    register_cameras(&opened.tiers.hot, system).await?;
+    let api_config = system.api.as_ref();
+    let audit = match api_config.and_then(|a| a.audit.as_deref()) {
+        None | Some("batched") => AuditMode::Batched,
+        Some("sync") => AuditMode::Sync,
+        Some(other) => anyhow::bail!("api.audit = {other:?}: expected \"batched\" or \"sync\""),
+    };
+    let state = ApiState::new(ApiDeps {
+        wim: wim.clone(),
+        tiers: opened.tiers.clone(),
+        evidence: Some(opened.evidence.clone()),
+        live,
+        audit,
+        rate_per_minute: api_config
+            .and_then(|a| a.rate_per_minute)
+            .unwrap_or(DEFAULT_RATE_PER_MINUTE),
+    });
     if let Some(api) = &system.api {
         let listener = tokio::net::TcpListener::bind(api.listen)
             .await
@@ -42,13 +62,40 @@ pub async fn start(
             cancel.clone(),
         ));
     }
-    let tiers = super::tiers::open(system).await?;
     let policy = super::tiers::policy(&system.retention)?;
     let interval =
         Duration::from_secs(60 * u64::from(system.retention.interval_minutes.unwrap_or(60)));
     tasks.spawn(super::tiers::retention_task(
-        tiers, policy, interval, cancel,
+        opened, policy, interval, cancel,
     ));
     tasks.close();
     Ok(tasks)
+}
+
+/// Registers the configured cameras with their owning department and share level (the sharing
+/// model reads them from the store); departments named there are created if missing.
+pub async fn register_cameras(store: &Store, system: &SystemConfig) -> anyhow::Result<()> {
+    for camera in &system.cameras {
+        store
+            .ensure_department(&camera.department)
+            .await
+            .with_context(|| format!("camera {}: department", camera.id))?;
+        let record = CameraRecord {
+            id: camera.id.clone(),
+            name: if camera.name.is_empty() {
+                camera.id.clone()
+            } else {
+                camera.name.clone()
+            },
+            department_id: camera.department.clone(),
+            share_level: camera.share_level,
+            lat: Some(camera.lat),
+            lon: Some(camera.lon),
+        };
+        store
+            .upsert_camera(&record)
+            .await
+            .with_context(|| format!("cannot register camera {}", camera.id))?;
+    }
+    Ok(())
 }

@@ -63,6 +63,22 @@ pub(crate) fn row_filter(
     if let Some(kind) = q.kind {
         stages.push(equals(schema, KIND, kind.as_str().to_string()));
     }
+    if q.visibility.is_some() {
+        // Before the top-times stage, which counts rows as matches.
+        let q = q.clone();
+        stages.push(Box::new(ArrowPredicateFn::new(
+            ProjectionMask::leaves(schema, [KIND, CAMERA]),
+            move |batch| {
+                let kinds = strings(batch.column(0))?;
+                let cameras = strings(batch.column(1))?;
+                Ok(kinds
+                    .iter()
+                    .zip(cameras.iter())
+                    .map(|(k, c)| Some(q.admits(c.unwrap_or(""), k.unwrap_or(""))))
+                    .collect())
+            },
+        )));
+    }
     let mut top = TopTimes {
         size: page_size,
         times: BinaryHeap::with_capacity(page_size.saturating_add(1)),
