@@ -9,7 +9,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tracing::{info_span, warn, Instrument};
+use tracing::{debug, info_span, warn, Instrument};
 use xl_store::{AuditRecord, Principal};
 
 use crate::endpoints::{Access, Endpoint};
@@ -65,6 +65,7 @@ pub(crate) async fn authorize(
         route = endpoint.path,
         user = tracing::field::Empty
     );
+    let log_span = span.clone();
     let response = async {
         let Access::AtLeast(role) = endpoint.access else {
             return next.run(req).await;
@@ -130,6 +131,13 @@ pub(crate) async fn authorize(
     }
     .instrument(span)
     .await;
+    log_span.in_scope(|| {
+        debug!(
+            status = response.status().as_u16(),
+            ms = started.elapsed().as_millis() as u64,
+            "answered"
+        );
+    });
     state
         .metrics
         .observe(endpoint, response.status().as_u16(), started.elapsed());

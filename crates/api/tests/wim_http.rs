@@ -6,11 +6,12 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
-use xl_api::{router, ApiState};
+use xl_api::{router, ApiDeps, ApiState};
 use xl_rules::{
     LaneConfig, OverloadConfig, StationConfig, WimFuser, WimIngest, WimIntake, WimReject,
 };
 use xl_schema::WimRecord;
+use xl_store::{AuditMode, Role, Store, Tiers};
 
 struct FuserIntake(Mutex<WimFuser>);
 
@@ -23,7 +24,21 @@ impl WimIntake for FuserIntake {
     }
 }
 
-fn state() -> (ApiState, Arc<FuserIntake>) {
+/// The API with a store holding one analyst ("station") and their token.
+struct Api {
+    state: ApiState,
+    token: String,
+    _dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for Api {
+    type Target = ApiState;
+    fn deref(&self) -> &ApiState {
+        &self.state
+    }
+}
+
+async fn state() -> (Api, Arc<FuserIntake>) {
     let config = OverloadConfig {
         stations: vec![StationConfig {
             id: "WIM-01".into(),
@@ -36,16 +51,46 @@ fn state() -> (ApiState, Arc<FuserIntake>) {
         ..OverloadConfig::default()
     };
     let intake = Arc::new(FuserIntake(Mutex::new(WimFuser::new(config))));
-    (ApiState::new(intake.clone()), intake)
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite://{}/xl.db", dir.path().display()))
+        .await
+        .unwrap();
+    store.add_department("traffic", "traffic").await.unwrap();
+    store
+        .add_user("station", "traffic", Role::Analyst)
+        .await
+        .unwrap();
+    let token = store
+        .create_token("station", "wim", None)
+        .await
+        .unwrap()
+        .secret;
+    let state = ApiState::new(ApiDeps {
+        wim: intake.clone(),
+        tiers: Tiers::new(store, None),
+        evidence: None,
+        live: tokio::sync::broadcast::channel(16).0,
+        audit: AuditMode::Batched,
+        rate_per_minute: 100_000,
+    });
+    (
+        Api {
+            state,
+            token,
+            _dir: dir,
+        },
+        intake,
+    )
 }
 
 const GOOD: &str = r#"{"record_id":"r1","station_id":"WIM-01","lane":1,"ts":"2026-11-29T10:00:00+08:00","axles":3,"gross_kg":31000,"speed_kmh":62.5}"#;
 
-async fn post(state: &ApiState, body: &str) -> (StatusCode, serde_json::Value) {
-    let response = router(state.clone())
+async fn post(state: &Api, body: &str) -> (StatusCode, serde_json::Value) {
+    let response = router(state.state.clone())
         .oneshot(
             Request::post("/api/v1/wim")
                 .header("content-type", "application/json")
+                .header("authorization", format!("Bearer {}", state.token))
                 .body(Body::from(body.to_string()))
                 .unwrap(),
         )
@@ -62,7 +107,7 @@ fn pending(intake: &FuserIntake) -> usize {
 
 #[tokio::test]
 async fn accepts_a_record_once_and_recognises_the_repeat() {
-    let (state, intake) = state();
+    let (state, intake) = state().await;
     let (status, body) = post(&state, GOOD).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     assert_eq!(body["results"][0]["status"], "accepted");
@@ -76,7 +121,7 @@ async fn accepts_a_record_once_and_recognises_the_repeat() {
 
 #[tokio::test]
 async fn malformed_records_name_the_field_and_store_nothing() {
-    let (state, intake) = state();
+    let (state, intake) = state().await;
     for (body, field) in [
         (GOOD.replace("31000", "\"31t\""), "gross_kg"),
         (GOOD.replace(r#""axles":3,"#, ""), "axles"),
@@ -107,7 +152,7 @@ async fn malformed_records_name_the_field_and_store_nothing() {
 
 #[tokio::test]
 async fn unknown_stations_are_refused_and_counted() {
-    let (state, intake) = state();
+    let (state, intake) = state().await;
     let (status, problem) = post(&state, &GOOD.replace("WIM-01", "WIM-99")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     assert_eq!(problem["field"], "station_id");
@@ -130,7 +175,7 @@ async fn unknown_stations_are_refused_and_counted() {
 
 #[tokio::test]
 async fn oversized_bodies_are_refused() {
-    let (state, _) = state();
+    let (state, _) = state().await;
     let huge = format!("[{}]", vec![GOOD; 4000].join(","));
     let (status, _) = post(&state, &huge).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);

@@ -172,7 +172,13 @@ impl Store {
     async fn append_chained(&self, records: &[AuditRecord]) -> Result<(), StoreError> {
         let now = chrono::Utc::now().timestamp_millis();
         with_pool!(self, pool, _d => {
-            let mut tx = pool.begin().await.map_err(query_err("begin audit"))?;
+            // SQLite: take the write lock first (a read upgraded to a write fails at once when
+            // another connection writes; waiting for the lock honours the busy timeout).
+            let mut tx = match self.backend {
+                Backend::Sqlite(_) => pool.begin_with("BEGIN IMMEDIATE").await,
+                Backend::Postgres(_) => pool.begin().await,
+            }
+            .map_err(query_err("begin audit"))?;
             if matches!(self.backend, Backend::Postgres(_)) {
                 sqlx::query("SELECT pg_advisory_xact_lock($1)")
                     .bind(PG_AUDIT_LOCK)

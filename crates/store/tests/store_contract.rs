@@ -12,61 +12,10 @@ fn event(camera: &str, plate: &str, ts: DateTime<FixedOffset>) -> Event {
     events::event(EventKind::PlateRead, camera, plate, ts)
 }
 
-#[path = "support/pg.rs"]
-mod pg;
-
-/// Keeps the backend's database alive for the test.
-enum Guard {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres(#[allow(dead_code)] pg::FreshDb),
-}
-
-#[derive(Clone, Copy, Debug)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    fn url(self) -> (Guard, String) {
-        match self {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().unwrap();
-                let url = format!("sqlite://{}/db/xl.db", dir.path().display());
-                (Guard::Sqlite(dir), url)
-            }
-            Backend::Postgres => {
-                let db = pg::FreshDb::new("store");
-                let url = db.url();
-                (Guard::Postgres(db), url)
-            }
-        }
-    }
-
-    async fn open(self) -> (Guard, Store) {
-        let (guard, url) = self.url();
-        let store = Store::open(&url).await.unwrap();
-        (guard, store)
-    }
-}
-
-/// One `#[tokio::test]` per backend for each contract function.
-macro_rules! contract {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(super::Backend::Sqlite).await
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(super::Backend::Postgres).await
-            })*
-        }
-    };
-}
+#[macro_use]
+#[path = "support/backends.rs"]
+mod backends;
+use backends::Backend;
 
 contract!(
     inserts_are_idempotent_and_queries_filter_by_plate_camera_and_time,
