@@ -9,17 +9,18 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::{
-    free_port, query_events, repo_root, run, start_sim_with, stderr, wait_for_port, xl, Background,
+    free_port, query_events, repo_root, run, start_sim_with, stderr, stdout, wait_for_port, xl,
+    Background,
 };
 use xl_schema::{china_offset, EventDetails, EventKind};
 
 /// A minimal HTTP/1.1 POST; returns the status code and body.
-fn post(port: u16, path: &str, body: &str) -> (u16, String) {
+fn post(port: u16, path: &str, token: &str, body: &str) -> (u16, String) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     write!(
         s,
-        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -81,6 +82,34 @@ fn wim_records_from_file_and_http_become_overload_events() {
     }
     let config_path = dir.path().join("xl.toml");
     std::fs::write(&config_path, config).unwrap();
+    // The station posts as an analyst of the traffic department.
+    let store = format!("sqlite://{}/xl.db", dir.path().display());
+    for args in [
+        vec!["departments", "add", "traffic"],
+        vec![
+            "users",
+            "add",
+            "wim-station",
+            "--department",
+            "traffic",
+            "--role",
+            "analyst",
+        ],
+    ] {
+        let out = run(xl().args(&args).args(["--store", &store]));
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    let out = run(xl().args([
+        "tokens",
+        "create",
+        "--user",
+        "wim-station",
+        "--store",
+        &store,
+    ]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let token = stdout(&out);
+    let token = token.trim();
     let mut pipeline_run = Background::spawn(
         {
             let mut c = xl();
@@ -102,15 +131,27 @@ fn wim_records_from_file_and_http_become_overload_events() {
         r#"{{"record_id":"test-1","station_id":"WIM-01","lane":1,"ts":"{}","axles":3,"gross_kg":41000}}"#,
         now.to_rfc3339()
     );
-    let (status, body) = post(api, "/api/v1/wim", &record);
+    let (status, body) = post(api, "/api/v1/wim", "xl_forged", &record);
+    assert_eq!(status, 401, "records need a token: {body}");
+    let (status, body) = post(api, "/api/v1/wim", token, &record);
     assert_eq!(status, 202, "{body}");
-    let (status, body) = post(api, "/api/v1/wim", &record);
+    let (status, body) = post(api, "/api/v1/wim", token, &record);
     assert_eq!(status, 202);
     assert!(body.contains("duplicate"), "{body}");
-    let (status, body) = post(api, "/api/v1/wim", &record.replace("41000", "\"heavy\""));
+    let (status, body) = post(
+        api,
+        "/api/v1/wim",
+        token,
+        &record.replace("41000", "\"heavy\""),
+    );
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("\"field\":\"gross_kg\""), "{body}");
-    let (status, body) = post(api, "/api/v1/wim", &record.replace("WIM-01", "WIM-77"));
+    let (status, body) = post(
+        api,
+        "/api/v1/wim",
+        token,
+        &record.replace("WIM-01", "WIM-77"),
+    );
     assert_eq!(status, 422, "{body}");
 
     let exit = pipeline_run.child.wait().unwrap();
@@ -121,7 +162,6 @@ fn wim_records_from_file_and_http_become_overload_events() {
     );
     let _ = sim.interrupt(Duration::from_secs(10));
 
-    let store = format!("sqlite://{}/xl.db", dir.path().display());
     let events = query_events(&store);
     let overloads: Vec<_> = events
         .iter()

@@ -16,7 +16,7 @@ use crate::auth::Caller;
 use crate::events::{audited, store_problem};
 use crate::{ApiState, Problem};
 
-fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, Response> {
+fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, Problem> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let field = e.path().to_string();
@@ -26,7 +26,6 @@ fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, Response> {
             e.inner().to_string(),
         )
         .with_field((field != ".").then_some(field))
-        .into_response()
     })
 }
 
@@ -94,7 +93,7 @@ pub(crate) async fn add_user(
 ) -> Response {
     let u: NewUser = match body(&bytes) {
         Ok(u) => u,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let result = state
         .tiers
@@ -138,7 +137,7 @@ pub(crate) async fn create_grant(
 ) -> Response {
     let g: NewGrant = match body(&bytes) {
         Ok(g) => g,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let result = state
         .tiers
@@ -194,7 +193,7 @@ pub(crate) async fn put_camera(
 ) -> Response {
     let c: CameraBody = match body(&bytes) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let record = CameraRecord {
         id: id.clone(),
@@ -237,7 +236,7 @@ pub(crate) async fn create_token(
 ) -> Response {
     let t: NewToken = match body(&bytes) {
         Ok(t) => t,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let result = state
         .tiers

@@ -37,10 +37,9 @@ pub(crate) fn store_problem(e: StoreError) -> Response {
     .into_response()
 }
 
-fn bad(field: &str, detail: impl Into<String>) -> Response {
+fn bad(field: &str, detail: impl Into<String>) -> Problem {
     Problem::new(StatusCode::BAD_REQUEST, "invalid parameter", detail)
         .with_field(Some(field.to_string()))
-        .into_response()
 }
 
 /// Writes the audit record; a failure fails the request (an unaudited read must not happen).
@@ -64,7 +63,7 @@ type Params = Query<HashMap<String, String>>;
 fn time_param(
     params: &HashMap<String, String>,
     name: &str,
-) -> Result<Option<DateTime<FixedOffset>>, Response> {
+) -> Result<Option<DateTime<FixedOffset>>, Problem> {
     params
         .get(name)
         .map(|v| {
@@ -78,7 +77,7 @@ fn time_param(
         .transpose()
 }
 
-fn limit_param(params: &HashMap<String, String>, default: u32) -> Result<u32, Response> {
+fn limit_param(params: &HashMap<String, String>, default: u32) -> Result<u32, Problem> {
     match params.get("limit") {
         None => Ok(default),
         Some(v) => match v.parse::<u32>() {
@@ -91,7 +90,7 @@ fn limit_param(params: &HashMap<String, String>, default: u32) -> Result<u32, Re
     }
 }
 
-fn text_param(params: &HashMap<String, String>, name: &str) -> Result<Option<String>, Response> {
+fn text_param(params: &HashMap<String, String>, name: &str) -> Result<Option<String>, Problem> {
     match params.get(name) {
         Some(v) if v.is_empty() || v.len() > 256 => {
             Err(bad(name, format!("{name} must be 1-256 bytes")))
@@ -111,7 +110,7 @@ const SEARCH_PARAMS: [&str; 8] = [
     "limit",
 ];
 
-fn search_query(params: &HashMap<String, String>) -> Result<EventQuery, Response> {
+fn search_query(params: &HashMap<String, String>) -> Result<EventQuery, Problem> {
     if let Some(unknown) = params.keys().find(|k| !SEARCH_PARAMS.contains(&k.as_str())) {
         return Err(bad(unknown, format!("unknown parameter {unknown:?}")));
     }
@@ -154,7 +153,7 @@ pub(crate) async fn search(
 ) -> Response {
     let q = match search_query(&params) {
         Ok(q) => q,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let found = match state.tiers.query_visible(&visibility(&caller), &q).await {
         Ok(found) => found,
@@ -190,7 +189,7 @@ fn search_resource(params: &HashMap<String, String>) -> String {
     format!("events?{}", parts.join("&"))
 }
 
-fn event_id(raw: &str) -> Result<Uuid, Response> {
+fn event_id(raw: &str) -> Result<Uuid, Problem> {
     Uuid::parse_str(raw).map_err(|_| bad("id", "id must be an event id (UUID)"))
 }
 
@@ -203,7 +202,7 @@ pub(crate) async fn detail(
 ) -> Response {
     let id = match event_id(&raw) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let found = match state
         .tiers
@@ -241,10 +240,10 @@ pub(crate) async fn evidence(
 ) -> Response {
     let id = match event_id(&raw) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let Ok(index) = index.parse::<usize>() else {
-        return bad("index", "index must be a non-negative integer");
+        return bad("index", "index must be a non-negative integer").into_response();
     };
     let found = match state
         .tiers
@@ -323,10 +322,10 @@ pub(crate) async fn trajectory(
         .keys()
         .find(|k| !TRAJECTORY_PARAMS.contains(&k.as_str()))
     {
-        return bad(unknown, format!("unknown parameter {unknown:?}"));
+        return bad(unknown, format!("unknown parameter {unknown:?}")).into_response();
     }
     if plate.is_empty() || plate.len() > 64 {
-        return bad("plate", "plate must be 1-64 bytes");
+        return bad("plate", "plate must be 1-64 bytes").into_response();
     }
     let q = match (
         time_param(&params, "from"),
@@ -340,7 +339,7 @@ pub(crate) async fn trajectory(
             limit,
             ..Default::default()
         },
-        (Err(r), _, _) | (_, Err(r), _) | (_, _, Err(r)) => return r,
+        (Err(r), _, _) | (_, Err(r), _) | (_, _, Err(r)) => return r.into_response(),
     };
     let vis = visibility(&caller);
     let reads = match state.tiers.query_visible(&vis, &q).await {

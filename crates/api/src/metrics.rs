@@ -9,10 +9,13 @@ use std::time::Duration;
 use crate::endpoints::Endpoint;
 use crate::server::WimCountersView;
 
+/// (method, route, status)
+type RequestKey = (&'static str, &'static str, u16);
+
 #[derive(Default)]
 pub struct Metrics {
     /// (method, route, status) -> (count, seconds total).
-    requests: Mutex<BTreeMap<(&'static str, &'static str, u16), (u64, f64)>>,
+    requests: Mutex<BTreeMap<RequestKey, (u64, f64)>>,
     live_streams: AtomicI64,
 }
 

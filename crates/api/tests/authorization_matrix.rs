@@ -166,7 +166,6 @@ async fn gate(w: &World, e: &Endpoint) {
                 "{} {path} is public",
                 e.method
             );
-            return;
         }
         Access::AtLeast(min) => {
             assert_eq!(

@@ -17,7 +17,7 @@ use crate::{Store, StoreError};
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// Advisory lock key serialising appends across processes on PostgreSQL ("xlaudit").
-const PG_AUDIT_LOCK: i64 = 0x786c_6175_6469_74;
+const PG_AUDIT_LOCK: i64 = 0x0078_6c61_7564_6974;
 
 /// Records read per page while verifying.
 const VERIFY_PAGE: i64 = 5000;
