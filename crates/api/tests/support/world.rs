@@ -389,6 +389,18 @@ impl World {
         token: Option<&str>,
         body: Option<&Value>,
     ) -> Reply {
+        self.call_text(method, uri, token, body.map(Value::to_string))
+            .await
+    }
+
+    /// As `call`, with the body sent exactly as given (malformed JSON included).
+    pub async fn call_text(
+        &self,
+        method: &str,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<String>,
+    ) -> Reply {
         let mut req = Request::builder().method(method).uri(uri);
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
@@ -396,7 +408,7 @@ impl World {
         let req = match body {
             Some(b) => req
                 .header("content-type", "application/json")
-                .body(Body::from(b.to_string())),
+                .body(Body::from(b)),
             None => req.body(Body::empty()),
         }
         .unwrap();
