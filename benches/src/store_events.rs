@@ -145,3 +145,31 @@ pub fn percentiles(mut ms: Vec<f64>) -> (f64, f64) {
     let at = |q: f64| ms[((ms.len() as f64 - 1.0) * q).round() as usize];
     (at(0.50), at(0.99))
 }
+
+/// Adds generated events (seed 3, over `span_days` from `start`) until `store` holds `n`;
+/// returns how many were added and the rate.
+pub async fn fill_store(
+    store: &xl_store::Store,
+    n: u64,
+    start: DateTime<FixedOffset>,
+    span_days: i64,
+    cameras: u32,
+    plates: u64,
+) -> Result<(u64, f64), xl_store::StoreError> {
+    let have = store.count_events().await?.max(0) as u64;
+    let mut gen = EventGen::new(3, start, Duration::days(span_days), cameras, plates);
+    let t = std::time::Instant::now();
+    const CHUNK: u64 = 10_000;
+    let mut i = have;
+    while i < n {
+        let end = (i + CHUNK).min(n);
+        let batch: Vec<_> = (i..end).map(|j| gen.event(j, n)).collect();
+        store.insert_events(&batch).await?;
+        i = end;
+        if i.is_multiple_of(500_000) {
+            tracing::info!(events = i, elapsed_s = t.elapsed().as_secs(), "filled");
+        }
+    }
+    let added = n.saturating_sub(have);
+    Ok((added, added as f64 / t.elapsed().as_secs_f64().max(1e-9)))
+}

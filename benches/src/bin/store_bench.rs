@@ -14,7 +14,7 @@ use anyhow::Context;
 use chrono::{DateTime, Duration, FixedOffset};
 use rand::{Rng, SeedableRng};
 use serde_json::json;
-use xl_benches::store_events::{camera, percentiles, plate, EventGen};
+use xl_benches::store_events::{camera, fill_store, percentiles, plate, EventGen};
 use xl_store::cold::ColdEvents;
 use xl_store::{open_object_store, EventQuery, EventWriter, Store, Tiers};
 
@@ -88,24 +88,10 @@ async fn ingest(url: &str, n: u64) -> anyhow::Result<()> {
 
 async fn fill(url: &str, n: u64) -> anyhow::Result<()> {
     let store = Store::open(url).await?;
-    let have = store.count_events().await? as u64;
-    let mut gen = EventGen::new(3, start(), Duration::days(SPAN_DAYS), CAMERAS, PLATES);
-    let t = Instant::now();
-    const CHUNK: u64 = 10_000;
-    let mut i = have;
-    while i < n {
-        let end = (i + CHUNK).min(n);
-        let batch: Vec<_> = (i..end).map(|j| gen.event(j, n)).collect();
-        store.insert_events(&batch).await?;
-        i = end;
-        if i.is_multiple_of(1_000_000) {
-            tracing::info!(events = i, "filled");
-            report(json!({"bench": "fill", "events": i, "elapsed_s": t.elapsed().as_secs()}));
-        }
-    }
+    let (added, per_s) = fill_store(&store, n, start(), SPAN_DAYS, CAMERAS, PLATES).await?;
     report(json!({
-        "bench": "fill", "backend": store.backend_name(), "events": n, "added": n - have,
-        "events_per_s": ((n - have) as f64 / t.elapsed().as_secs_f64()).round(),
+        "bench": "fill", "backend": store.backend_name(), "events": n, "added": added,
+        "events_per_s": per_s.round(),
     }));
     store.close().await;
     Ok(())
