@@ -34,15 +34,67 @@ fn fresh_store(dir: &Path) -> String {
     let store = format!("sqlite://{}/xl.db", dir.display());
     xl_ok(&store, &["departments", "add", "police", "--name", "公安"]);
     xl_ok(&store, &["departments", "add", "traffic", "--name", "交警"]);
-    xl_ok(&store, &["users", "add", "li.wei", "--department", "police", "--role", "analyst"]);
-    xl_ok(&store, &["users", "add", "zhang.min", "--department", "traffic", "--role", "supervisor"]);
-    let grant = xl_ok(&store, &["grants", "create", "--from", "police", "--to", "traffic", "--level", "2", "--kinds", "plate_read,watchlist_hit", "--mask-plate"]);
+    xl_ok(
+        &store,
+        &[
+            "users",
+            "add",
+            "li.wei",
+            "--department",
+            "police",
+            "--role",
+            "analyst",
+        ],
+    );
+    xl_ok(
+        &store,
+        &[
+            "users",
+            "add",
+            "zhang.min",
+            "--department",
+            "traffic",
+            "--role",
+            "supervisor",
+        ],
+    );
+    let grant = xl_ok(
+        &store,
+        &[
+            "grants",
+            "create",
+            "--from",
+            "police",
+            "--to",
+            "traffic",
+            "--level",
+            "2",
+            "--kinds",
+            "plate_read,watchlist_hit",
+            "--mask-plate",
+        ],
+    );
     let grant: serde_json::Value = serde_json::from_str(grant.trim()).unwrap();
     xl_ok(&store, &["grants", "revoke", grant["id"].as_str().unwrap()]);
-    let token = xl_ok(&store, &["tokens", "create", "--user", "li.wei", "--label", "laptop", "--expires-days", "30"]);
+    let token = xl_ok(
+        &store,
+        &[
+            "tokens",
+            "create",
+            "--user",
+            "li.wei",
+            "--label",
+            "laptop",
+            "--expires-days",
+            "30",
+        ],
+    );
     assert!(token.trim().starts_with("xl_"), "{token}");
     let listed = xl_ok(&store, &["tokens", "list"]);
-    assert!(!listed.contains(token.trim()), "token lists never show the secret");
+    assert!(
+        !listed.contains(token.trim()),
+        "token lists never show the secret"
+    );
     xl_ok(&store, &["users", "set", "li.wei", "--disable"]);
     store
 }
@@ -57,7 +109,12 @@ fn changes_are_audited_and_the_chain_verifies() {
     let records = xl_ok(&store, &["audit", "list"]);
     let actions: Vec<String> = records
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["action"].as_str().unwrap().to_string())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["action"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     assert_eq!(
         actions,
@@ -72,18 +129,45 @@ fn changes_are_audited_and_the_chain_verifies() {
             "user.update"
         ]
     );
-    let bad = run(xl().args(["users", "add", "x", "--department", "nowhere", "--role", "viewer", "--store", &store]));
+    let bad = run(xl().args([
+        "users",
+        "add",
+        "x",
+        "--department",
+        "nowhere",
+        "--role",
+        "viewer",
+        "--store",
+        &store,
+    ]));
     assert!(!bad.status.success());
     assert!(stderr(&bad).contains("does not exist"), "{}", stderr(&bad));
-    let bad_role = run(xl().args(["users", "add", "x", "--department", "police", "--role", "boss", "--store", &store]));
-    assert!(stderr(&bad_role).contains("unknown role"), "{}", stderr(&bad_role));
+    let bad_role = run(xl().args([
+        "users",
+        "add",
+        "x",
+        "--department",
+        "police",
+        "--role",
+        "boss",
+        "--store",
+        &store,
+    ]));
+    assert!(
+        stderr(&bad_role).contains("unknown role"),
+        "{}",
+        stderr(&bad_role)
+    );
 }
 
 #[test]
 fn verify_names_an_edited_record() {
     let dir = tempfile::tempdir().unwrap();
     let store = fresh_store(dir.path());
-    tamper(&dir.path().join("xl.db"), "UPDATE audit_log SET actor = 'someone-else' WHERE seq = 5;");
+    tamper(
+        &dir.path().join("xl.db"),
+        "UPDATE audit_log SET actor = 'someone-else' WHERE seq = 5;",
+    );
     let (ok, text) = verify(&store);
     assert!(!ok);
     assert!(text.contains("BROKEN at record 5 (Altered)"), "{text}");
@@ -93,7 +177,10 @@ fn verify_names_an_edited_record() {
 fn verify_names_a_deleted_record() {
     let dir = tempfile::tempdir().unwrap();
     let store = fresh_store(dir.path());
-    tamper(&dir.path().join("xl.db"), "DELETE FROM audit_log WHERE seq = 6;");
+    tamper(
+        &dir.path().join("xl.db"),
+        "DELETE FROM audit_log WHERE seq = 6;",
+    );
     let (ok, text) = verify(&store);
     assert!(!ok);
     assert!(text.contains("BROKEN at record 6 (Missing)"), "{text}");

@@ -54,14 +54,19 @@ impl WimIntake for NoWim {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let url = args.first().context("usage: api_load STORE_URL [EVENTS] [SECS] [RATE]")?;
+    let url = args
+        .first()
+        .context("usage: api_load STORE_URL [EVENTS] [SECS] [RATE]")?;
     let num = |i: usize, default: u64| -> anyhow::Result<u64> {
-        args.get(i).map_or(Ok(default), |s| s.parse().context("expected a number"))
+        args.get(i)
+            .map_or(Ok(default), |s| s.parse().context("expected a number"))
     };
     let (events, secs, rate) = (num(1, 1_000_000)?, num(2, 30)?, num(3, 200)?);
     let store = Store::open(url).await?;
     let (added, per_s) = fill_store(&store, events, start(), SPAN_DAYS, CAMERAS, PLATES).await?;
-    report(json!({"bench": "api_load.fill", "events": events, "added": added, "events_per_s": per_s.round()}));
+    report(
+        json!({"bench": "api_load.fill", "events": events, "added": added, "events_per_s": per_s.round()}),
+    );
     let token = sharing(&store).await?;
 
     let mut results = Vec::new();
@@ -105,7 +110,12 @@ async fn sharing(store: &Store) -> anyhow::Result<String> {
                 .await?;
         }
     }
-    if !store.grants().await?.iter().any(|g| g.grantee_department == "d0") {
+    if !store
+        .grants()
+        .await?
+        .iter()
+        .any(|g| g.grantee_department == "d0")
+    {
         let grant = NewGrant {
             owner_department: "d1".into(),
             grantee_department: "d0".into(),
@@ -120,12 +130,21 @@ async fn sharing(store: &Store) -> anyhow::Result<String> {
         Ok(()) | Err(StoreError::Conflict { .. }) => {}
         Err(e) => return Err(e.into()),
     }
-    Ok(store.create_token("bench-analyst", "api_load", None).await?.secret)
+    Ok(store
+        .create_token("bench-analyst", "api_load", None)
+        .await?
+        .secret)
 }
 
 type Outcome = (f64, f64, f64, usize, usize, u64);
 
-async fn run(store: &Store, mode: AuditMode, token: &str, secs: u64, rate: u64) -> anyhow::Result<Outcome> {
+async fn run(
+    store: &Store,
+    mode: AuditMode,
+    token: &str,
+    secs: u64,
+    rate: u64,
+) -> anyhow::Result<Outcome> {
     let state = ApiState::new(ApiDeps {
         wim: Arc::new(NoWim),
         tiers: Tiers::new(store.clone(), None),
@@ -151,12 +170,17 @@ async fn run(store: &Store, mode: AuditMode, token: &str, secs: u64, rate: u64) 
     let total = (secs * rate) as usize;
     let every = Duration::from_secs_f64(1.0 / rate as f64);
     let span_hours = SPAN_DAYS * 24;
-    let visible: Vec<u32> = (0..CAMERAS).filter(|i| i % 4 == 0 || (i % 4 == 1 && 1 + i % 3 <= 2)).collect();
+    let visible: Vec<u32> = (0..CAMERAS)
+        .filter(|i| i % 4 == 0 || (i % 4 == 1 && 1 + i % 3 <= 2))
+        .collect();
     for n in 0..total {
         let due = begin + every * n as u32;
         tokio::time::sleep_until(due.into()).await;
         let path = if n % 2 == 0 {
-            format!("/api/v1/events?plate={}&limit=50", escape(&plate(rng.gen_range(0..PLATES))))
+            format!(
+                "/api/v1/events?plate={}&limit=50",
+                escape(&plate(rng.gen_range(0..PLATES)))
+            )
         } else {
             let cam = visible[rng.gen_range(0..visible.len())];
             let from = start() + chrono::Duration::hours(rng.gen_range(0..span_hours));
@@ -212,7 +236,9 @@ async fn run(store: &Store, mode: AuditMode, token: &str, secs: u64, rate: u64) 
 fn escape(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -220,7 +246,8 @@ fn escape(s: &str) -> String {
 
 /// One keep-alive GET; returns the connection for reuse and the status.
 async fn get(mut conn: TcpStream, path: &str, token: &str) -> std::io::Result<(TcpStream, u16)> {
-    let request = format!("GET {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n\r\n");
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n\r\n");
     conn.write_all(request.as_bytes()).await?;
     let mut buf = Vec::with_capacity(16 * 1024);
     let mut chunk = [0u8; 16 * 1024];
@@ -235,7 +262,11 @@ async fn get(mut conn: TcpStream, path: &str, token: &str) -> std::io::Result<(T
         }
     };
     let head = String::from_utf8_lossy(&buf[..header_end]).to_ascii_lowercase();
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let length: usize = head
         .lines()
         .find_map(|l| l.strip_prefix("content-length:"))

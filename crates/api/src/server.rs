@@ -165,7 +165,39 @@ pub fn router(state: ApiState) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(uniform_errors))
         .with_state(state)
+}
+
+/// Turns every error that is not already problem JSON (axum's own rejections: a body over the
+/// limit, an unreadable path parameter) into one, so clients see a single error shape and no
+/// internal text: 4xx keep a short description of what was wrong with the input, 5xx none.
+async fn uniform_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if status.as_u16() < 400 || is_problem {
+        return response;
+    }
+    let title = status.canonical_reason().unwrap_or("error");
+    let detail = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        format!("the request body is larger than {} KiB", MAX_BODY / 1024)
+    } else if status.is_client_error() {
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap_or_default();
+        let text = String::from_utf8_lossy(&body);
+        text.chars().take(200).collect()
+    } else {
+        warn!(status = status.as_u16(), "internal error answered");
+        "the server could not answer; retry shortly".to_string()
+    };
+    let mut problem = Problem::new(status, "error", detail);
+    problem.title = title;
+    problem.into_response()
 }
 
 async fn metrics(State(state): State<ApiState>) -> Response {

@@ -189,6 +189,11 @@ fn event(i: usize, camera: &str, kind: EventKind) -> Event {
 }
 
 pub async fn world(backend: Backend) -> World {
+    world_with_rate(backend, 1_000_000).await
+}
+
+/// The world with `rate_per_minute` requests per minute per token.
+pub async fn world_with_rate(backend: Backend, rate_per_minute: u32) -> World {
     let dir = tempfile::tempdir().unwrap();
     let (url, guard) = match backend {
         Backend::Sqlite => (
@@ -353,7 +358,7 @@ pub async fn world(backend: Backend) -> World {
         evidence: Some(evidence_store),
         live,
         audit: AuditMode::Batched,
-        rate_per_minute: 1_000_000,
+        rate_per_minute,
     });
     World {
         router: router(state.clone()),
@@ -370,6 +375,7 @@ pub async fn world(backend: Backend) -> World {
 
 pub struct Reply {
     pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
     pub body: Vec<u8>,
     pub content_type: String,
 }
@@ -414,6 +420,7 @@ impl World {
         .unwrap();
         let response = self.router.clone().oneshot(req).await.unwrap();
         let status = response.status();
+        let headers = response.headers().clone();
         let content_type = response
             .headers()
             .get("content-type")
@@ -434,6 +441,7 @@ impl World {
         };
         Reply {
             status,
+            headers,
             body,
             content_type,
         }

@@ -112,6 +112,9 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
         info!(store = %a.store, evidence = %a.evidence.display(), truth = %a.truth.display(), "demo running; Ctrl-C to stop");
         let wim = Arc::new(WimRouter::new());
         let services = super::services::start(&system, wim.clone(), events.clone(), cancel.clone()).await?;
+        let token_file = a.evidence.with_file_name("demo-token");
+        demo_token(&a.store, &token_file).await?;
+        info!(token_file = %token_file.display(), api = %a.listen, "API sign-in: an admin token is in the token file");
         let opts = LiveOptions { system, workers, events, health, health_interval: Duration::from_secs(2), ort_library, wim };
         let result = run_live(opts, cancel.clone()).await;
         cancel.cancel();
@@ -143,4 +146,32 @@ async fn print_health(health: Arc<HealthRegistry>, cancel: CancellationToken) {
             }
         }
     }
+}
+
+/// Makes sure the demo has an admin ("demo-admin" of the traffic department) and writes a
+/// fresh token for them to `path` (mode 0600), so the API and command view can be signed in to
+/// without the secret passing through a log.
+async fn demo_token(store_url: &str, path: &std::path::Path) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let store = xl_store::Store::open(store_url).await?;
+    store.ensure_department("traffic").await?;
+    match store
+        .add_user("demo-admin", "traffic", xl_store::Role::Admin)
+        .await
+    {
+        Ok(()) | Err(xl_store::StoreError::Conflict { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let issued = store.create_token("demo-admin", "xl demo", None).await?;
+    store.close().await;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    writeln!(file, "{}", issued.secret)?;
+    Ok(())
 }
