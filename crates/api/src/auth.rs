@@ -1,7 +1,6 @@
 //! Bearer-token authentication, the endpoint table's role rule, and per-token rate limits.
 //! Tokens never reach a log line or an error: only their id does.
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -13,6 +12,7 @@ use tracing::{debug, info_span, warn, Instrument};
 use xl_store::{AuditRecord, Principal};
 
 use crate::endpoints::{Access, Endpoint};
+use crate::tls::ClientAddr;
 use crate::{ApiState, Problem};
 
 /// The authenticated caller of a request, put into its extensions by [`authorize`].
@@ -40,8 +40,8 @@ impl Caller {
 
 pub(crate) fn client_address(req: &Request) -> String {
     req.extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
+        .get::<ConnectInfo<ClientAddr>>()
+        .map(|c| c.0 .0.ip().to_string())
         .unwrap_or_default()
 }
 

@@ -12,10 +12,11 @@ mod metrics;
 mod problem;
 mod server;
 mod tail;
+pub mod tls;
 pub mod wim;
 
 pub use auth::{Caller, RateLimits};
 pub use problem::Problem;
-pub use server::{router, serve, ApiDeps, ApiState, DEFAULT_RATE_PER_MINUTE};
+pub use server::{router, serve, serve_tls, ApiDeps, ApiState, DEFAULT_RATE_PER_MINUTE};
 pub use tail::{follow_wim_files, TailStats};
 pub use wim::{parse_wim_json, WimParseError};

@@ -1,5 +1,4 @@
 //! The router and the server loop.
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -21,6 +20,7 @@ use xl_store::{AuditMode, AuditWriter, EvidenceStore, Tiers};
 use crate::auth::{authorize, RateLimits};
 use crate::endpoints::{openapi, Endpoint, ENDPOINTS};
 use crate::metrics::Metrics;
+use crate::tls::{ClientAddr, TlsListener};
 use crate::wim::parse_wim_json;
 use crate::{admin, events, live, Problem};
 
@@ -207,18 +207,37 @@ async fn metrics(State(state): State<ApiState>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
-/// Serves until `cancel`, then finishes the requests in flight.
+/// Serves plain HTTP until `cancel`, then finishes the requests in flight and the audit queue.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: ApiState,
     cancel: CancellationToken,
 ) -> std::io::Result<()> {
-    let addr: Option<SocketAddr> = listener.local_addr().ok();
-    info!(addr = ?addr, "API listening");
+    info!(addr = ?listener.local_addr().ok(), "API listening (http)");
     let audit = state.audit.clone();
     let served = axum::serve(
         listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        router(state).into_make_service_with_connect_info::<ClientAddr>(),
+    )
+    .with_graceful_shutdown(async move { cancel.cancelled().await })
+    .await;
+    audit.flush().await;
+    served
+}
+
+/// As [`serve`], over TLS.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    state: ApiState,
+    cancel: CancellationToken,
+) -> std::io::Result<()> {
+    info!(addr = ?listener.local_addr().ok(), "API listening (https)");
+    let listener = TlsListener::new(listener, tls)?;
+    let audit = state.audit.clone();
+    let served = axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<ClientAddr>(),
     )
     .with_graceful_shutdown(async move { cancel.cancelled().await })
     .await;

@@ -71,6 +71,12 @@ pub struct ApiConfig {
     /// it falls behind) or "sync" (in the request; an audit failure fails the request).
     #[serde(default)]
     pub audit: Option<String>,
+    /// PEM certificate chain: serve HTTPS (with `tls_key`) instead of HTTP.
+    #[serde(default)]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert`.
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -276,6 +282,13 @@ impl SystemConfig {
             return Err(invalid(format!(
                 "retention.keep_days.{kind} must be at least 1"
             )));
+        }
+        if let Some(api) = &self.api {
+            if api.tls_cert.is_some() != api.tls_key.is_some() {
+                return Err(invalid(
+                    "api.tls_cert and api.tls_key go together: give both or neither".into(),
+                ));
+            }
         }
         if self.runtime.workers == Some(0) {
             return Err(invalid("runtime.workers must be at least 1".into()));

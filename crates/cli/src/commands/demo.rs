@@ -83,6 +83,8 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
             listen: a.listen,
             rate_per_minute: None,
             audit: None,
+            tls_cert: None,
+            tls_key: None,
         }),
         wim: WimSourcesConfig {
             jsonl: vec![world.wim()],

@@ -45,9 +45,17 @@ pub async fn start(
         let listener = tokio::net::TcpListener::bind(api.listen)
             .await
             .with_context(|| format!("cannot listen on {} (api.listen)", api.listen))?;
+        let tls = match (&api.tls_cert, &api.tls_key) {
+            (Some(cert), Some(key)) => Some(xl_api::tls::server_config(cert, key)?),
+            _ => None,
+        };
         let (state, cancel) = (state.clone(), cancel.clone());
         tasks.spawn(async move {
-            if let Err(e) = xl_api::serve(listener, state, cancel).await {
+            let served = match tls {
+                Some(tls) => xl_api::serve_tls(listener, tls, state, cancel).await,
+                None => xl_api::serve(listener, state, cancel).await,
+            };
+            if let Err(e) = served {
                 warn!(error = %e, "API server stopped");
             }
         });
