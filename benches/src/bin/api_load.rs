@@ -171,7 +171,7 @@ async fn run(
     let every = Duration::from_secs_f64(1.0 / rate as f64);
     let span_hours = SPAN_DAYS * 24;
     let visible: Vec<u32> = (0..CAMERAS)
-        .filter(|i| i % 4 == 0 || (i % 4 == 1 && 1 + i % 3 <= 2))
+        .filter(|i| i % 4 == 0 || (i % 4 == 1 && i % 3 < 2))
         .collect();
     for n in 0..total {
         let due = begin + every * n as u32;

@@ -196,7 +196,7 @@ async fn no_operation_fails_or_leaks_under_random_input() {
             }
         }
     }
-    eprintln!("{requests} requests by status: {by_status:?}");
+    tracing::info!(requests, ?by_status, "fuzzed");
     assert!(requests > 1000);
     assert!(
         by_status.get(&200).copied().unwrap_or(0) > 100,
