@@ -141,6 +141,7 @@ fn search_query(params: &HashMap<String, String>) -> Result<EventQuery, Problem>
         to: time_param(params, "to")?,
         after,
         limit: limit_param(params, 100)?,
+        id: None,
         visibility: None,
     })
 }
@@ -204,12 +205,7 @@ pub(crate) async fn detail(
         Ok(id) => id,
         Err(r) => return r.into_response(),
     };
-    let found = match state
-        .tiers
-        .hot
-        .event_visible(&visibility(&caller), id)
-        .await
-    {
+    let found = match state.tiers.event_visible(&visibility(&caller), id).await {
         Ok(found) => found,
         Err(e) => return store_problem(e),
     };
@@ -245,12 +241,7 @@ pub(crate) async fn evidence(
     let Ok(index) = index.parse::<usize>() else {
         return bad("index", "index must be a non-negative integer").into_response();
     };
-    let found = match state
-        .tiers
-        .hot
-        .event_visible(&visibility(&caller), id)
-        .await
-    {
+    let found = match state.tiers.event_visible(&visibility(&caller), id).await {
         Ok(found) => found,
         Err(e) => return store_problem(e),
     };

@@ -18,6 +18,8 @@ pub struct EventQuery {
     /// Continue after this (ts_ms, id) - the last row of the previous page.
     pub after: Option<(i64, Uuid)>,
     pub limit: u32,
+    /// Only the event with this id.
+    pub id: Option<Uuid>,
     /// Read on behalf of a principal: only what they may see (None: everything, for the
     /// operator's CLI and the system's own tasks).
     pub visibility: Option<Visibility>,
@@ -72,6 +74,7 @@ impl EventQuery {
             && self
                 .after
                 .is_none_or(|(ts, id)| (row.ts_ms, row.id) > (ts, id))
+            && self.id.is_none_or(|id| row.id == id)
             && self.admits(row.camera_id, row.kind)
     }
 }

@@ -164,6 +164,11 @@ impl Store {
             if let Some(to) = q.to {
                 qb.push(" AND ts_ms < ").push_bind(to.timestamp_millis());
             }
+            if let Some(id) = q.id {
+                qb.push(" AND id = CAST(")
+                    .push_bind(id.to_string())
+                    .push(format!(" AS {})", d.id_type));
+            }
             if let Some(vis) = &q.visibility {
                 crate::scope::push_visibility!(qb, vis, q.is_plate_search());
             }

@@ -90,6 +90,42 @@ impl Tiers {
             .await
     }
 
+    /// One event by id from either tier, if `vis` sees it. The cold tier is searched first in
+    /// the files around the time in the id (UUIDv7 ids carry their creation time, close to the
+    /// event's), then, failing that, in every file.
+    pub async fn event_visible(
+        &self,
+        vis: &Visibility,
+        id: Uuid,
+    ) -> Result<Option<Scoped<Event>>, StoreError> {
+        if let Some(hot) = self.hot.event_visible(vis, id).await? {
+            return Ok(Some(hot));
+        }
+        if self.cold.is_none() {
+            return Ok(None);
+        }
+        let by_id = EventQuery {
+            id: Some(id),
+            limit: 1,
+            ..Default::default()
+        };
+        if let Some((secs, nanos)) = id.get_timestamp().map(|t| t.to_unix()) {
+            let created = DateTime::from_timestamp(secs as i64, nanos)
+                .map(|t| t.with_timezone(&china_offset()));
+            if let Some(created) = created {
+                let near = EventQuery {
+                    from: Some(created - Duration::days(2)),
+                    to: Some(created + Duration::days(1)),
+                    ..by_id.clone()
+                };
+                if let Some(found) = self.query_visible(vis, &near).await?.pop() {
+                    return Ok(Some(found));
+                }
+            }
+        }
+        Ok(self.query_visible(vis, &by_id).await?.pop())
+    }
+
     /// Moves every hot event older than `cutoff` to the cold tier, a day and kind at a time.
     /// Each file is written, read back and verified before its events leave the hot table (in
     /// the transaction that makes the file visible), so a crash at any point loses nothing and

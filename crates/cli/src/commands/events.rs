@@ -45,6 +45,7 @@ pub fn query(store_args: StoreArgs, f: EventFilters, format: Format) -> anyhow::
         to: time(f.to.as_deref(), "--to")?,
         after: f.after.as_deref().map(cursor).transpose()?,
         limit: f.limit,
+        id: None,
         visibility: None,
     };
     let events = search(&store_args, &q)?;

@@ -28,6 +28,15 @@ pub(crate) fn row_filter(
     cutoff: Option<i64>,
 ) -> RowFilter {
     let mut stages: Vec<Box<dyn ArrowPredicate>> = Vec::new();
+    if let Some(id) = q.id {
+        let want = id.into_bytes();
+        stages.push(stage(schema, ID, move |batch| {
+            let ids = super::format::ids(batch.column(0))?;
+            Ok((0..arrow_array::Array::len(ids))
+                .map(|i| Some(ids.value(i) == want.as_slice()))
+                .collect())
+        }));
+    }
     // An exact plate is the most selective test there is.
     if let Some(plate) = q.plate.clone() {
         stages.push(equals(schema, PLATE, plate));
