@@ -175,7 +175,7 @@ pub(crate) async fn search(
     }
     let events: Vec<Value> = found
         .iter()
-        .map(|s| masked_event_json(&s.item, s.masks))
+        .map(|s| masked_event_json(&s.item, s.masks, &s.withheld))
         .collect();
     Json(json!({ "events": events, "next_after": next_after })).into_response()
 }
@@ -219,7 +219,7 @@ pub(crate) async fn detail(
         return r;
     }
     match found {
-        Some(s) => Json(masked_event_json(&s.item, s.masks)).into_response(),
+        Some(s) => Json(masked_event_json(&s.item, s.masks, &s.withheld)).into_response(),
         None => not_found("no such event in your scope"),
     }
 }

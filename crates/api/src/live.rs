@@ -128,7 +128,8 @@ fn stream(
                     else {
                         continue;
                     };
-                    let data = masked_event_json(&event, masks).to_string();
+                    let withheld = access.withheld_refs(&event);
+                    let data = masked_event_json(&event, masks, &withheld).to_string();
                     let sse = SseEvent::default()
                         .event(event.kind.as_str())
                         .id(event.id.to_string())

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
-use xl_schema::Event;
+use xl_schema::{Event, EventDetails};
 
 use crate::error::query_err;
 use crate::sharing::{Masks, Principal, Role};
@@ -47,6 +47,9 @@ impl Visibility {
 pub struct Scoped<T> {
     pub item: T,
     pub masks: Masks,
+    /// Cameras the item refers to (a cloned plate's other sighting) that the caller may not
+    /// see: those references are withheld.
+    pub withheld: Vec<String>,
 }
 
 /// One way a department sees a camera: its own (all kinds, no masks) or through a grant.
@@ -96,6 +99,15 @@ impl AccessMap {
                 plate: a.plate && b.plate,
                 evidence: a.evidence && b.evidence,
             })
+    }
+
+    /// Cameras `event` refers to besides its own (a cloned plate's two sightings) whose plate
+    /// reads this principal may not see.
+    pub fn withheld_refs(&self, event: &Event) -> Vec<String> {
+        referenced_cameras(event)
+            .filter(|c| self.masks(c, "plate_read", false).is_none())
+            .map(str::to_string)
+            .collect()
     }
 
     /// The cameras seen at all (every camera for admins is not listed here: see `sees_all`).
@@ -224,7 +236,13 @@ impl Store {
         let map = match &vis.access {
             Some(map) => map.clone(),
             None => {
-                let mut ids: Vec<String> = events.iter().map(|e| e.camera_id.clone()).collect();
+                let mut ids: Vec<String> = events
+                    .iter()
+                    .flat_map(|e| {
+                        std::iter::once(e.camera_id.as_str()).chain(referenced_cameras(e))
+                    })
+                    .map(str::to_string)
+                    .collect();
                 ids.sort();
                 ids.dedup();
                 Arc::new(self.access_map(vis, Some(&ids)).await?)
@@ -236,7 +254,12 @@ impl Store {
             .into_iter()
             .filter_map(|e| {
                 let masks = map.masks(&e.camera_id, e.kind.as_str(), plate_search)?;
-                Some(Scoped { item: e, masks })
+                let withheld = map.withheld_refs(&e);
+                Some(Scoped {
+                    item: e,
+                    masks,
+                    withheld,
+                })
             })
             .collect())
     }
@@ -280,11 +303,33 @@ where
     qb.push(")");
 }
 
+/// Cameras named in an event's details (a cloned plate's two sightings).
+fn referenced_cameras(event: &Event) -> impl Iterator<Item = &str> {
+    let refs = match &event.details {
+        Some(EventDetails::ClonedPlate { earlier, later, .. }) => vec![earlier, later],
+        _ => Vec::new(),
+    };
+    refs.into_iter().map(|r| r.camera_id.as_str())
+}
+
 /// The event as JSON with `masks` applied: a masked plate keeps its first two characters and
-/// its last (皖S****5) wherever its text appears, and evidence images are withheld (they show
-/// the plate, which is not blurred).
-pub fn masked_event_json(event: &Event, masks: Masks) -> Value {
+/// its last (皖S****5) wherever its text appears, evidence images are withheld (they show the
+/// plate, which is not blurred), and references to sightings on `withheld` cameras are
+/// replaced by `{"withheld": true}`.
+pub fn masked_event_json(event: &Event, masks: Masks, withheld: &[String]) -> Value {
     let mut value = serde_json::to_value(event).unwrap_or(Value::Null);
+    if let Some(details) = value.get_mut("details").and_then(Value::as_object_mut) {
+        for side in ["earlier", "later"] {
+            let hidden = details
+                .get(side)
+                .and_then(|r| r.get("camera_id"))
+                .and_then(Value::as_str)
+                .is_some_and(|c| withheld.iter().any(|w| w == c));
+            if hidden {
+                details.insert(side.into(), serde_json::json!({"withheld": true}));
+            }
+        }
+    }
     if masks.plate || masks.evidence {
         if let Some(obj) = value.as_object_mut() {
             obj.insert("evidence".into(), Value::Array(Vec::new()));
