@@ -214,15 +214,7 @@ pub async fn serve(
     cancel: CancellationToken,
 ) -> std::io::Result<()> {
     info!(addr = ?listener.local_addr().ok(), "API listening (http)");
-    let audit = state.audit.clone();
-    let served = axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<ClientAddr>(),
-    )
-    .with_graceful_shutdown(async move { cancel.cancelled().await })
-    .await;
-    audit.flush().await;
-    served
+    serve_on(listener, state, cancel).await
 }
 
 /// As [`serve`], over TLS.
@@ -233,7 +225,15 @@ pub async fn serve_tls(
     cancel: CancellationToken,
 ) -> std::io::Result<()> {
     info!(addr = ?listener.local_addr().ok(), "API listening (https)");
-    let listener = TlsListener::new(listener, tls)?;
+    serve_on(TlsListener::new(listener, tls)?, state, cancel).await
+}
+
+async fn serve_on<L>(listener: L, state: ApiState, cancel: CancellationToken) -> std::io::Result<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+    ClientAddr: for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
+{
     let audit = state.audit.clone();
     let served = axum::serve(
         listener,
