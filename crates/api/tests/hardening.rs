@@ -103,3 +103,24 @@ async fn a_token_over_its_rate_gets_429_with_retry_after_and_others_are_unaffect
         "limits are per token"
     );
 }
+
+#[tokio::test]
+async fn guessing_tokens_from_one_address_is_throttled_but_signed_in_users_are_not() {
+    let w = world_with_rate(Backend::Sqlite, 5).await;
+    let guess = format!("xl_0123456789abcdef_{}", "0".repeat(64));
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        statuses.push(
+            w.call("GET", "/api/v1/me", Some(&guess), None)
+                .await
+                .status
+                .as_u16(),
+        );
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429, 429]);
+    assert_eq!(
+        w.get("/api/v1/me", "urban-viewer").await.status,
+        StatusCode::OK,
+        "a valid token from the same address still works"
+    );
+}
