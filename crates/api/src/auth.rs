@@ -120,7 +120,8 @@ pub(crate) async fn authorize(
         }
         let caller = Caller { principal, address };
         if caller.principal.role < role {
-            let record = caller.audit(endpoint.summary, format!("{} {}", endpoint.method, endpoint.path), "denied");
+            let route = format!("{} {}", endpoint.method, endpoint.path);
+            let record = caller.audit("access", route, "denied");
             if let Err(e) = state.audit.record(record).await {
                 warn!(error = %e, "audit write failed");
             }
