@@ -164,7 +164,6 @@ async fn run(
         free_tx.send(TcpStream::connect(addr).await?).await?;
     }
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(f64, bool)>();
-    let pool = Arc::new(tokio::sync::Mutex::new(()));
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let begin = Instant::now();
     let total = (secs * rate) as usize;
@@ -192,10 +191,7 @@ async fn run(
                 escape(&to.to_rfc3339())
             )
         };
-        let conn = {
-            let _one = pool.lock().await;
-            free_rx.recv().await.context("connection pool closed")?
-        };
+        let conn = free_rx.recv().await.context("connection pool closed")?;
         let (free_tx, done_tx, token) = (free_tx.clone(), done_tx.clone(), token.to_string());
         tokio::spawn(async move {
             let (conn, ok) = match get(conn, &path, &token).await {
