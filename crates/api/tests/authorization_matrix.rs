@@ -63,6 +63,7 @@ async fn matrix(backend: Backend) {
         gate(&w, e).await;
         case(&w, e).await;
     }
+    sql_enforces_scope(&w).await;
     // The same reads with every event in the cold tier.
     let cutoff =
         (chrono::Utc::now() - chrono::Duration::days(1)).with_timezone(&xl_schema::china_offset());
@@ -684,6 +685,56 @@ async fn evidence(w: &World) {
                 beyond.status,
                 StatusCode::NOT_FOUND | StatusCode::FORBIDDEN
             ));
+        }
+    }
+}
+
+/// The hot store's own query (before any masking or re-check in Rust) returns exactly the
+/// visible set, and a search by plate never matches through a plate-masking grant: the scope
+/// is enforced inside the SQL.
+async fn sql_enforces_scope(w: &World) {
+    for (user, dept, role) in USERS {
+        let expected = expected_visible(dept, role);
+        let principal = xl_store::Principal {
+            user_id: user.into(),
+            token_id: String::new(),
+            department_id: dept.into(),
+            role,
+        };
+        let vis = xl_store::Visibility::new(principal, chrono::Utc::now().timestamp_millis());
+        let all = w
+            .tiers
+            .hot
+            .query(&xl_store::EventQuery {
+                limit: 1000,
+                visibility: Some(vis.clone()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let seen: BTreeSet<(String, String)> = all
+            .iter()
+            .map(|e| (e.camera_id.clone(), e.kind.as_str().to_string()))
+            .collect();
+        assert_eq!(seen, keys(&expected), "SQL visible set of {user}");
+        for ev in &w.events {
+            let found = w
+                .tiers
+                .hot
+                .query(&xl_store::EventQuery {
+                    plate: ev.plate.as_ref().map(|p| p.text.clone()),
+                    visibility: Some(vis.clone()),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            let key = (ev.camera_id.clone(), ev.kind.as_str());
+            let searchable = expected.get(&key).is_some_and(|m| !m.plate);
+            assert_eq!(
+                !found.is_empty(),
+                searchable,
+                "SQL plate search of {user} for {key:?}"
+            );
         }
     }
 }
