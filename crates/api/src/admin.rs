@@ -13,7 +13,7 @@ use serde_json::json;
 use xl_store::{AuditFilter, CameraRecord, NewGrant, Role, StoreError};
 
 use crate::auth::Caller;
-use crate::events::{audited, store_problem};
+use crate::events::{audited, bad, limit_param, only_params, store_problem};
 use crate::{ApiState, Problem};
 
 fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, Problem> {
@@ -284,43 +284,17 @@ pub(crate) async fn audit_log(
     Extension(caller): Extension<Caller>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Some(unknown) = params
-        .keys()
-        .find(|k| !matches!(k.as_str(), "after" | "limit"))
-    {
-        return Problem::new(
-            StatusCode::BAD_REQUEST,
-            "invalid parameter",
-            format!("unknown parameter {unknown:?}"),
-        )
-        .with_field(Some(unknown.clone()))
-        .into_response();
+    if let Err(p) = only_params(&params, &["after", "limit"]) {
+        return p.into_response();
     }
     let after = match params.get("after").map(|a| a.parse::<i64>()) {
         None => None,
         Some(Ok(a)) => Some(a),
-        Some(Err(_)) => {
-            return Problem::new(
-                StatusCode::BAD_REQUEST,
-                "invalid parameter",
-                "after must be a sequence number",
-            )
-            .with_field(Some("after".into()))
-            .into_response()
-        }
+        Some(Err(_)) => return bad("after", "after must be a sequence number").into_response(),
     };
-    let limit = match params.get("limit").map(|l| l.parse::<u32>()) {
-        None => 100,
-        Some(Ok(l)) if (1..=1000).contains(&l) => l,
-        Some(_) => {
-            return Problem::new(
-                StatusCode::BAD_REQUEST,
-                "invalid parameter",
-                "limit must be an integer from 1 to 1000",
-            )
-            .with_field(Some("limit".into()))
-            .into_response()
-        }
+    let limit = match limit_param(&params, 100) {
+        Ok(l) => l,
+        Err(p) => return p.into_response(),
     };
     let filter = AuditFilter {
         department_id: (caller.principal.role != Role::Admin)

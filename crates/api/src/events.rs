@@ -37,9 +37,21 @@ pub(crate) fn store_problem(e: StoreError) -> Response {
     .into_response()
 }
 
-fn bad(field: &str, detail: impl Into<String>) -> Problem {
+pub(crate) fn bad(field: &str, detail: impl Into<String>) -> Problem {
     Problem::new(StatusCode::BAD_REQUEST, "invalid parameter", detail)
         .with_field(Some(field.to_string()))
+}
+
+/// Refuses a query string carrying a parameter not in `allowed` (a typo must not silently
+/// widen a search).
+pub(crate) fn only_params(
+    params: &HashMap<String, String>,
+    allowed: &[&str],
+) -> Result<(), Problem> {
+    match params.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(unknown) => Err(bad(unknown, format!("unknown parameter {unknown:?}"))),
+        None => Ok(()),
+    }
 }
 
 /// Writes the audit record; a failure fails the request (an unaudited read must not happen).
@@ -77,7 +89,7 @@ fn time_param(
         .transpose()
 }
 
-fn limit_param(params: &HashMap<String, String>, default: u32) -> Result<u32, Problem> {
+pub(crate) fn limit_param(params: &HashMap<String, String>, default: u32) -> Result<u32, Problem> {
     match params.get("limit") {
         None => Ok(default),
         Some(v) => match v.parse::<u32>() {
@@ -111,9 +123,7 @@ const SEARCH_PARAMS: [&str; 8] = [
 ];
 
 fn search_query(params: &HashMap<String, String>) -> Result<EventQuery, Problem> {
-    if let Some(unknown) = params.keys().find(|k| !SEARCH_PARAMS.contains(&k.as_str())) {
-        return Err(bad(unknown, format!("unknown parameter {unknown:?}")));
-    }
+    only_params(params, &SEARCH_PARAMS)?;
     let kind = match params.get("kind") {
         None => None,
         Some(k) => Some(
@@ -309,11 +319,8 @@ pub(crate) async fn trajectory(
     Path(plate): Path<String>,
     Query(params): Params,
 ) -> Response {
-    if let Some(unknown) = params
-        .keys()
-        .find(|k| !TRAJECTORY_PARAMS.contains(&k.as_str()))
-    {
-        return bad(unknown, format!("unknown parameter {unknown:?}")).into_response();
+    if let Err(p) = only_params(&params, &TRAJECTORY_PARAMS) {
+        return p.into_response();
     }
     if plate.is_empty() || plate.len() > 64 {
         return bad("plate", "plate must be 1-64 bytes").into_response();

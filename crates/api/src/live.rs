@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
@@ -19,8 +18,8 @@ use xl_schema::EventKind;
 use xl_store::{masked_event_json, AccessMap};
 
 use crate::auth::Caller;
-use crate::events::{audited, store_problem, visibility};
-use crate::{ApiState, Problem};
+use crate::events::{audited, bad, only_params, store_problem, visibility};
+use crate::ApiState;
 
 /// How often an open stream re-reads the caller's scope.
 const RESCOPE_EVERY: Duration = Duration::from_secs(5);
@@ -30,31 +29,14 @@ pub(crate) async fn live(
     Extension(caller): Extension<Caller>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Some(unknown) = params
-        .keys()
-        .find(|k| !matches!(k.as_str(), "kind" | "camera" | "plate"))
-    {
-        return Problem::new(
-            StatusCode::BAD_REQUEST,
-            "invalid parameter",
-            format!("unknown parameter {unknown:?}"),
-        )
-        .with_field(Some(unknown.clone()))
-        .into_response();
+    if let Err(p) = only_params(&params, &["kind", "camera", "plate"]) {
+        return p.into_response();
     }
     let kind = match params.get("kind") {
         None => None,
         Some(k) => match EventKind::parse(k) {
             Some(k) => Some(k),
-            None => {
-                return Problem::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid parameter",
-                    format!("unknown event kind {k:?}"),
-                )
-                .with_field(Some("kind".into()))
-                .into_response()
-            }
+            None => return bad("kind", format!("unknown event kind {k:?}")).into_response(),
         },
     };
     let access = match state.tiers.hot.access_map(&visibility(&caller), None).await {

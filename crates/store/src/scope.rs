@@ -109,15 +109,6 @@ impl AccessMap {
             .map(str::to_string)
             .collect()
     }
-
-    /// The cameras seen at all (every camera for admins is not listed here: see `sees_all`).
-    pub fn camera_ids(&self) -> impl Iterator<Item = &str> {
-        self.cameras.keys().map(String::as_str)
-    }
-
-    pub fn sees_all(&self) -> bool {
-        self.all
-    }
 }
 
 /// Appends ` AND (<visible>)` for the events table (unqualified columns `camera_id`, `kind`).
