@@ -17,7 +17,7 @@ use xl_store::Role;
 
 #[path = "support/world.rs"]
 mod support;
-use support::{expected_visible, keys, world, Backend, World, USERS};
+use support::{expected_visible, keys, url_escape, world, Backend, World, USERS};
 
 #[derive(Clone, Default)]
 struct LogBuffer(Arc<Mutex<Vec<u8>>>);
@@ -142,17 +142,6 @@ fn probe(w: &World, e: &Endpoint) -> (String, Option<Value>) {
         other => panic!("no probe body for schema {other}"),
     });
     (path, body)
-}
-
-fn url_escape(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The role gate of every endpoint: no token or a bad one -> 401, a role below the table's ->

@@ -12,7 +12,7 @@ use xl_store::Masks;
 
 #[path = "support/world.rs"]
 mod support;
-use support::{expected_visible, world, Backend, World, USERS};
+use support::{expected_visible, url_escape, world, Backend, World, USERS};
 
 const ROUNDS_PER_OPERATION: usize = 60;
 
@@ -62,17 +62,6 @@ fn hostile_strings(w: &World) -> Vec<String> {
         pool.push(format!("{}:{}", e.ts.timestamp_millis(), e.id));
     }
     pool
-}
-
-fn escape(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn random_value(rng: &mut ChaCha8Rng, pool: &[String]) -> Value {
@@ -134,9 +123,9 @@ async fn no_operation_fails_or_leaks_under_random_input() {
                     let name = p["name"].as_str().unwrap();
                     let value = pool.choose(&mut rng).unwrap();
                     if p["in"] == "path" {
-                        uri = uri.replace(&format!("{{{name}}}"), &escape(value));
+                        uri = uri.replace(&format!("{{{name}}}"), &url_escape(value));
                     } else if rng.gen_bool(0.5) {
-                        query.push(format!("{name}={}", escape(value)));
+                        query.push(format!("{name}={}", url_escape(value)));
                     }
                 }
                 if rng.gen_bool(0.1) {

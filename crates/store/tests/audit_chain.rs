@@ -39,9 +39,18 @@ async fn filled(backend: Backend, n: usize) -> (backends::Guard, Store) {
     (guard, store)
 }
 
+/// A store holding ten records, and its URL for tampering.
+async fn ten_records(backend: Backend) -> (backends::Guard, String, Store) {
+    let (guard, url) = backend.url();
+    let store = Store::open(&url).await.unwrap();
+    for i in 0..10 {
+        store.audit(&record(i, "police")).await.unwrap();
+    }
+    (guard, url, store)
+}
+
 /// Runs raw SQL against the store's database, as someone with database access would.
-async fn tamper(backend: Backend, store: &Store, url: &str, sql: &str) {
-    let _ = store;
+async fn tamper(backend: Backend, url: &str, sql: &str) {
     match backend {
         Backend::Sqlite => {
             let pool = sqlx::SqlitePool::connect(url).await.unwrap();
@@ -80,14 +89,9 @@ async fn an_intact_chain_verifies_and_lists_by_department(backend: Backend) {
 }
 
 async fn an_edited_record_is_caught_where_it_is(backend: Backend) {
-    let (guard, url) = backend.url();
-    let store = Store::open(&url).await.unwrap();
-    for i in 0..10 {
-        store.audit(&record(i, "police")).await.unwrap();
-    }
+    let (_guard, url, store) = ten_records(backend).await;
     tamper(
         backend,
-        &store,
         &url,
         "UPDATE audit_log SET resource = 'events?plate=皖S99999' WHERE seq = 7",
     )
@@ -96,16 +100,11 @@ async fn an_edited_record_is_caught_where_it_is(backend: Backend) {
     let problem = verdict.problem.expect("an edit must break the chain");
     assert_eq!((problem.seq, problem.kind), (7, AuditProblemKind::Altered));
     assert_eq!(verdict.records, 6, "records before the edit still verify");
-    drop(guard);
 }
 
 async fn a_deleted_record_is_caught_where_it_was(backend: Backend) {
-    let (guard, url) = backend.url();
-    let store = Store::open(&url).await.unwrap();
-    for i in 0..10 {
-        store.audit(&record(i, "police")).await.unwrap();
-    }
-    tamper(backend, &store, &url, "DELETE FROM audit_log WHERE seq = 5").await;
+    let (_guard, url, store) = ten_records(backend).await;
+    tamper(backend, &url, "DELETE FROM audit_log WHERE seq = 5").await;
     let problem = store.verify_audit().await.unwrap().problem.unwrap();
     assert_eq!((problem.seq, problem.kind), (5, AuditProblemKind::Missing));
     assert!(
@@ -113,26 +112,17 @@ async fn a_deleted_record_is_caught_where_it_was(backend: Backend) {
         "{}",
         problem.message
     );
-    drop(guard);
 }
 
 async fn swapped_records_are_caught_at_the_first(backend: Backend) {
-    let (guard, url) = backend.url();
-    let store = Store::open(&url).await.unwrap();
-    for i in 0..10 {
-        store.audit(&record(i, "police")).await.unwrap();
-    }
+    let (_guard, url, store) = ten_records(backend).await;
     // Records 3 and 4 trade places: their sequence numbers are exchanged.
-    tamper(
-        backend,
-        &store,
-        &url,
+    tamper(backend, &url,
         "UPDATE audit_log SET seq = 1000 WHERE seq = 3; UPDATE audit_log SET seq = 3 WHERE seq = 4; UPDATE audit_log SET seq = 4 WHERE seq = 1000",
     )
     .await;
     let problem = store.verify_audit().await.unwrap().problem.unwrap();
     assert_eq!((problem.seq, problem.kind), (3, AuditProblemKind::Altered));
-    drop(guard);
 }
 
 async fn concurrent_appenders_keep_one_chain(backend: Backend) {
@@ -171,10 +161,7 @@ async fn concurrent_appenders_keep_one_chain(backend: Backend) {
 async fn records_from_before_the_chain_are_sealed_not_reported(backend: Backend) {
     let (_g, url) = backend.url();
     let store = Store::open(&url).await.unwrap();
-    tamper(
-        backend,
-        &store,
-        &url,
+    tamper(backend, &url,
         "INSERT INTO audit_log (seq, ts_ms, actor, action, resource, outcome, detail) VALUES (1, 1, 'retention', 'delete_events', 'events/hot', 'ok', '{}'); \
          INSERT INTO audit_log (seq, ts_ms, actor, action, resource, outcome, detail) VALUES (2, 2, 'retention', 'delete_events', 'events/hot', 'ok', '{}')",
     )

@@ -19,14 +19,15 @@ use tower::ServiceExt;
 use uuid::Uuid;
 use xl_api::{router, ApiDeps, ApiState};
 use xl_rules::{WimIngest, WimIntake, WimReject};
-use xl_schema::{
-    Event, EventKind, PlateColor, PlateInfo, Provenance, Quad, Source, SourceKind, WimRecord,
-};
+use xl_schema::{Event, EventKind, WimRecord};
 use xl_store::cold::ColdEvents;
 use xl_store::{AuditMode, CameraRecord, EvidenceStore, Masks, NewGrant, Role, Store, Tiers};
 
 #[path = "../../../store/tests/support/pg.rs"]
 pub mod pg;
+
+#[path = "../../../store/tests/support/events.rs"]
+mod events;
 
 #[derive(Clone, Copy, Debug)]
 pub enum Backend {
@@ -159,33 +160,10 @@ pub fn t0() -> DateTime<FixedOffset> {
     (chrono::Utc::now() - Duration::days(3)).with_timezone(&xl_schema::china_offset())
 }
 
+/// The `i`-th event of the world: one plate each, seven seconds apart.
 fn event(i: usize, camera: &str, kind: EventKind) -> Event {
-    Event {
-        id: Uuid::now_v7(),
-        kind,
-        camera_id: camera.into(),
-        ts: t0() + Duration::seconds(i as i64 * 7),
-        plate: Some(PlateInfo {
-            text: format!("皖S{:05}", 10_000 + i),
-            color: PlateColor::Blue,
-            confidence: 0.95,
-            corners: Quad([[0.0, 0.0], [10.0, 0.0], [10.0, 3.0], [0.0, 3.0]]),
-        }),
-        vehicle: None,
-        evidence: vec![],
-        details: None,
-        provenance: Provenance {
-            pipeline: "plates".into(),
-            pipeline_sha256: "00".into(),
-            models: BTreeMap::new(),
-            source: Source {
-                kind: SourceKind::Rtsp,
-                path: None,
-                frame: i as u64,
-                pts_90k: None,
-            },
-        },
-    }
+    let ts = t0() + Duration::seconds(i as i64 * 7);
+    events::event(kind, camera, &format!("皖S{:05}", 10_000 + i), ts)
 }
 
 pub async fn world(backend: Backend) -> World {
@@ -499,5 +477,17 @@ pub fn keys(expected: &BTreeMap<(String, &'static str), Masks>) -> BTreeSet<(Str
     expected
         .keys()
         .map(|(c, k)| (c.clone(), k.to_string()))
+        .collect()
+}
+
+/// Percent-encodes everything but unreserved characters, for paths and query values.
+pub fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
         .collect()
 }
