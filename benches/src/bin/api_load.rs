@@ -152,6 +152,7 @@ async fn run(
         live: tokio::sync::broadcast::channel(16).0,
         audit: mode,
         rate_per_minute: 1_000_000,
+        hooks: None,
     });
     let audit = state.audit.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -13,6 +13,7 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
+use xl_hooks::HookStats;
 use xl_rules::{check_wim_values, WimIngest, WimIntake, WimReject};
 use xl_schema::Event;
 use xl_store::{AuditMode, AuditWriter, EvidenceStore, Tiers};
@@ -41,6 +42,8 @@ pub struct ApiDeps {
     pub live: broadcast::Sender<Event>,
     pub audit: AuditMode,
     pub rate_per_minute: u32,
+    /// The webhook dispatcher's figures, when this process runs it.
+    pub hooks: Option<Arc<HookStats>>,
 }
 
 /// What the handlers share.
@@ -54,6 +57,7 @@ pub struct ApiState {
     pub audit: AuditWriter,
     pub metrics: Arc<Metrics>,
     pub limits: Arc<RateLimits>,
+    pub hooks: Option<Arc<HookStats>>,
 }
 
 impl ApiState {
@@ -68,6 +72,7 @@ impl ApiState {
             live: deps.live,
             metrics: Arc::default(),
             limits: Arc::new(RateLimits::new(deps.rate_per_minute)),
+            hooks: deps.hooks,
         }
     }
 }
@@ -201,9 +206,12 @@ async fn uniform_errors(req: axum::extract::Request, next: axum::middleware::Nex
 }
 
 async fn metrics(State(state): State<ApiState>) -> Response {
-    let text = state
+    let mut text = state
         .metrics
         .render(state.audit.written(), &state.counters.view());
+    if let Some(hooks) = &state.hooks {
+        hooks.render(&mut text);
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 

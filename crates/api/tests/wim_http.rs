@@ -72,6 +72,7 @@ async fn state() -> (Api, Arc<FuserIntake>) {
         live: tokio::sync::broadcast::channel(16).0,
         audit: AuditMode::Batched,
         rate_per_minute: 100_000,
+        hooks: None,
     });
     (
         Api {

@@ -73,6 +73,80 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Webhook, NATS JetStream and MQTT subscriptions: signed, retried, at-least-once delivery.
+    Hooks {
+        #[command(subcommand)]
+        command: HooksCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HooksCommand {
+    /// Subscribe a target to events; prints the subscription and its signing secret (once).
+    Create {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The user it acts for: only events this user may see are sent, with their masks.
+        #[arg(long)]
+        user: String,
+        /// http(s)://..., nats://HOST:PORT/SUBJECT.PREFIX?stream=NAME or mqtt://HOST:PORT/TOPIC/PREFIX.
+        #[arg(long)]
+        url: String,
+        /// Event kind to send (repeatable; default every kind).
+        #[arg(long = "kind")]
+        kinds: Vec<String>,
+        /// Camera id to send (repeatable; default every camera).
+        #[arg(long = "camera")]
+        cameras: Vec<String>,
+        /// Plate to send, or a prefix ending in * such as 皖S* (repeatable; default any).
+        #[arg(long = "plate")]
+        plates: Vec<String>,
+        /// Deliveries in flight at once (at most one per camera, which keeps each camera's order).
+        #[arg(long, default_value_t = 8)]
+        max_in_flight: u32,
+    },
+    /// Subscriptions with their delivery counts (pending, retrying, delivered, dead), JSON lines.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Stop delivering; events keep queueing and go out after `resume`.
+    Pause {
+        #[command(flatten)]
+        store: StoreArgs,
+        id: String,
+    },
+    Resume {
+        #[command(flatten)]
+        store: StoreArgs,
+        id: String,
+    },
+    /// Stop queueing and delivering for good.
+    Delete {
+        #[command(flatten)]
+        store: StoreArgs,
+        id: String,
+    },
+    /// Queue again the dead letters (--dead) or everything sent in a time range.
+    Redeliver {
+        #[command(flatten)]
+        store: StoreArgs,
+        id: String,
+        /// Every dead letter.
+        #[arg(long, conflicts_with_all = ["from", "to"])]
+        dead: bool,
+        /// RFC 3339 start of the event-time range (inclusive).
+        #[arg(long, requires = "to")]
+        from: Option<String>,
+        /// RFC 3339 end of the event-time range (exclusive).
+        #[arg(long, requires = "from")]
+        to: Option<String>,
+    },
+    /// Run only the delivery dispatcher (scale-out: beside pipelines with [hooks] dispatch = false).
+    Serve {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]

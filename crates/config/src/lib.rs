@@ -13,6 +13,6 @@ pub use pipeline::{
     VehicleTrackingSettings,
 };
 pub use system::{
-    ApiConfig, CameraConfig, ColdConfig, DecodeSetting, EvidenceConfig, RetentionConfig,
-    RuntimeConfig, StoreConfig, SystemConfig, TransportSetting, WimSourcesConfig,
+    ApiConfig, CameraConfig, ColdConfig, DecodeSetting, EvidenceConfig, HooksConfig,
+    RetentionConfig, RuntimeConfig, StoreConfig, SystemConfig, TransportSetting, WimSourcesConfig,
 };

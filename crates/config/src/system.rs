@@ -34,6 +34,25 @@ pub struct SystemConfig {
     /// How long events stay in each tier, per kind.
     #[serde(default)]
     pub retention: RetentionConfig,
+    /// Webhook and bus delivery (subscriptions are made with `xl hooks create`).
+    #[serde(default)]
+    pub hooks: HooksConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HooksConfig {
+    /// Run the delivery dispatcher in this process (default true; false when separate
+    /// `xl hooks serve` processes deliver).
+    pub dispatch: Option<bool>,
+    /// Hours a failing delivery is retried before it becomes a dead letter (default 24).
+    pub max_age_hours: Option<u32>,
+    /// Longest pause between two attempts, seconds (default 600).
+    pub max_backoff_seconds: Option<u32>,
+    /// Longest wait for a receiver's answer, seconds (default 10).
+    pub timeout_seconds: Option<u32>,
+    /// Days delivered outbox rows are kept (default 7; dead letters are kept until redelivered).
+    pub keep_delivered_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

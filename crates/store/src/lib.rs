@@ -8,6 +8,7 @@ pub mod cold;
 mod error;
 mod evidence;
 mod flow;
+mod hooks;
 mod hot_tiers;
 mod objects;
 mod postgres;
@@ -28,6 +29,9 @@ pub use audit::{
 pub use error::StoreError;
 pub use evidence::{encode_jpeg, EvidenceStats, EvidenceStore};
 pub use flow::{flow_rows, FlowQuery, FlowRow};
+pub use hooks::{
+    Failure, NewSubscription, OutboxCounts, OutboxRow, Redeliver, Subscription, SubscriptionState,
+};
 pub use hot_tiers::{FileState, ManifestEntry};
 pub use objects::open_object_store;
 pub use query::{EventQuery, RowKey, DEFAULT_PAGE, MAX_PAGE};

@@ -1,13 +1,15 @@
 //! PostgreSQL: the hot store at scale.
+use std::collections::HashSet;
 use std::time::Duration;
 
 use sqlx::migrate::MigrateDatabase;
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{PgPool, Postgres};
+use sqlx::{PgPool, Postgres, QueryBuilder};
 use xl_schema::Event;
 
 use crate::error::query_err;
 use crate::flow::FlowRow;
+use crate::hooks;
 use crate::StoreError;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -39,13 +41,22 @@ pub(crate) async fn open(url: &str) -> Result<PgPool, StoreError> {
     Ok(pool)
 }
 
+/// Returns (events inserted, outbox rows queued).
 pub(crate) async fn insert_events(
     pool: &PgPool,
     events: &[Event],
     flow: &[FlowRow],
-) -> Result<u64, StoreError> {
+    now_ms: i64,
+) -> Result<(u64, u64), StoreError> {
     let mut tx = pool.begin().await.map_err(query_err("begin"))?;
+    let filters = hooks::active_filters(
+        sqlx::query_as(hooks::ACTIVE_FILTERS_SQL)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(query_err("active subscriptions"))?,
+    )?;
     let mut inserted = 0;
+    let mut new_ids: HashSet<uuid::Uuid> = HashSet::new();
     let bodies = crate::rows::bodies(events)?;
     for (chunk, bodies) in events
         .chunks(ROWS_PER_STATEMENT)
@@ -59,21 +70,63 @@ pub(crate) async fn insert_events(
             .iter()
             .map(|e| e.plate.as_ref().map(|p| p.text.as_str()))
             .collect();
-        let result = sqlx::query(
-            "INSERT INTO events (id, kind, camera_id, ts_ms, plate_text, body) \
+        const INSERT: &str = "INSERT INTO events (id, kind, camera_id, ts_ms, plate_text, body) \
              SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::text[]) \
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&ids)
-        .bind(&kinds)
-        .bind(&cameras)
-        .bind(&ts)
-        .bind(&plates)
-        .bind(bodies)
-        .execute(&mut *tx)
-        .await
-        .map_err(query_err("insert events"))?;
-        inserted += result.rows_affected();
+             ON CONFLICT (id) DO NOTHING";
+        if filters.is_empty() {
+            let result = sqlx::query(INSERT)
+                .bind(&ids)
+                .bind(&kinds)
+                .bind(&cameras)
+                .bind(&ts)
+                .bind(&plates)
+                .bind(bodies)
+                .execute(&mut *tx)
+                .await
+                .map_err(query_err("insert events"))?;
+            inserted += result.rows_affected();
+        } else {
+            // Only events new to the store are queued: a resent batch is not delivered twice.
+            let returned: Vec<uuid::Uuid> = sqlx::query_scalar(&format!("{INSERT} RETURNING id"))
+                .bind(&ids)
+                .bind(&kinds)
+                .bind(&cameras)
+                .bind(&ts)
+                .bind(&plates)
+                .bind(bodies)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(query_err("insert events"))?;
+            inserted += returned.len() as u64;
+            new_ids.extend(returned);
+        }
+    }
+    let new_events: Vec<&Event> = events.iter().filter(|e| new_ids.contains(&e.id)).collect();
+    let mut queued = 0;
+    for chunk in hooks::candidates(&filters, &new_events).chunks(ROWS_PER_STATEMENT) {
+        let subs: Vec<&str> = chunk.iter().map(|c| c.0.as_str()).collect();
+        let ids: Vec<uuid::Uuid> = chunk.iter().map(|c| c.1).collect();
+        let plate_filters: Vec<i64> = chunk.iter().map(|c| c.2).collect();
+        let ords: Vec<i64> = chunk.iter().map(|c| c.3).collect();
+        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+            "WITH p (sub, event_id, plate_filter, ord) AS (SELECT * FROM UNNEST(",
+        );
+        qb.push_bind(subs)
+            .push("::text[], ")
+            .push_bind(ids)
+            .push("::uuid[], ")
+            .push_bind(plate_filters)
+            .push("::int8[], ")
+            .push_bind(ords)
+            .push("::int8[])) ")
+            .push(hooks::OUTBOX_COLUMNS);
+        hooks::push_outbox_select!(qb, now_ms);
+        queued += qb
+            .build()
+            .execute(&mut *tx)
+            .await
+            .map_err(query_err("queue deliveries"))?
+            .rows_affected();
     }
     if !flow.is_empty() {
         let col = |f: fn(&FlowRow) -> &str| flow.iter().map(f).collect::<Vec<&str>>();
@@ -104,5 +157,5 @@ pub(crate) async fn insert_events(
             .map_err(query_err("insert flow counts"))?;
     }
     tx.commit().await.map_err(query_err("commit"))?;
-    Ok(inserted)
+    Ok((inserted, queued))
 }

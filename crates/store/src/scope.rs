@@ -117,26 +117,55 @@ macro_rules! push_visibility {
         let vis: &$crate::scope::Visibility = $vis;
         if !vis.sees_all() {
             let dept = vis.principal.department_id.clone();
-            $qb.push(
-                " AND (EXISTS (SELECT 1 FROM cameras c WHERE c.id = events.camera_id AND c.department_id = ",
-            )
-            .push_bind(dept.clone())
-            .push(
-                ") OR EXISTS (SELECT 1 FROM cameras c JOIN grants g ON g.owner_department = c.department_id \
-                 JOIN grant_kinds k ON k.grant_id = g.id WHERE c.id = events.camera_id AND g.grantee_department = ",
-            )
-            .push_bind(dept)
-            .push(" AND c.share_level <= g.max_level AND g.revoked_ms IS NULL AND (g.expires_ms IS NULL OR g.expires_ms > ")
-            .push_bind(vis.now_ms)
-            .push(") AND (k.kind = '*' OR k.kind = events.kind)");
-            if $plate_search {
-                $qb.push(" AND g.mask_plate = 0");
-            }
-            $qb.push("))");
+            $qb.push(" AND ");
+            $crate::scope::push_visible_to!(
+                $qb,
+                bind(dept),
+                vis.now_ms,
+                if $plate_search {
+                    " AND g.mask_plate = 0"
+                } else {
+                    ""
+                }
+            );
         }
     }};
 }
 pub(crate) use push_visibility;
+
+/// Appends `(<events row visible to a department>)`: the department is a bound value
+/// (`bind(expr)`) or a column of the enclosing query (`column("u.department_id")`), so API
+/// reads and webhook subscriptions share one rule. `$grant_extra` narrows the grants that count
+/// (plate searches only match through grants that do not mask plates).
+macro_rules! push_visible_to {
+    ($qb:expr, $how:ident($dept:expr), $now_ms:expr, $grant_extra:expr) => {{
+        $qb.push(
+            "(EXISTS (SELECT 1 FROM cameras c WHERE c.id = events.camera_id AND c.department_id = ",
+        );
+        $crate::scope::push_department!($qb, $how($dept));
+        $qb.push(
+            ") OR EXISTS (SELECT 1 FROM cameras c JOIN grants g ON g.owner_department = c.department_id \
+             JOIN grant_kinds k ON k.grant_id = g.id WHERE c.id = events.camera_id AND g.grantee_department = ",
+        );
+        $crate::scope::push_department!($qb, $how($dept));
+        $qb.push(" AND c.share_level <= g.max_level AND g.revoked_ms IS NULL AND (g.expires_ms IS NULL OR g.expires_ms > ")
+            .push_bind($now_ms)
+            .push(") AND (k.kind = '*' OR k.kind = events.kind)")
+            .push($grant_extra)
+            .push("))");
+    }};
+}
+pub(crate) use push_visible_to;
+
+macro_rules! push_department {
+    ($qb:expr, bind($dept:expr)) => {
+        $qb.push_bind($dept.clone())
+    };
+    ($qb:expr, column($column:expr)) => {
+        $qb.push($column)
+    };
+}
+pub(crate) use push_department;
 
 impl Store {
     /// Every way `vis.principal` sees each camera (restricted to `only` when given).

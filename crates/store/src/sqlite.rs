@@ -1,4 +1,5 @@
 //! SQLite: the embedded default.
+use std::collections::HashSet;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -9,6 +10,7 @@ use xl_schema::Event;
 
 use crate::error::query_err;
 use crate::flow::FlowRow;
+use crate::hooks;
 use crate::StoreError;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -55,13 +57,27 @@ pub(crate) async fn open(url: &str) -> Result<SqlitePool, StoreError> {
     Ok(pool)
 }
 
+/// Returns (events inserted, outbox rows queued).
 pub(crate) async fn insert_events(
     pool: &SqlitePool,
     events: &[Event],
     flow: &[FlowRow],
-) -> Result<u64, StoreError> {
-    let mut tx = pool.begin().await.map_err(query_err("begin"))?;
+    now_ms: i64,
+) -> Result<(u64, u64), StoreError> {
+    // IMMEDIATE: the transaction reads the subscriptions before it writes, and a deferred one
+    // would fail with SQLITE_BUSY_SNAPSHOT if another writer committed in between.
+    let mut tx = pool
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(query_err("begin"))?;
+    let filters = hooks::active_filters(
+        sqlx::query_as(hooks::ACTIVE_FILTERS_SQL)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(query_err("active subscriptions"))?,
+    )?;
     let mut inserted = 0;
+    let mut new_ids: HashSet<String> = HashSet::new();
     let bodies = crate::rows::bodies(events)?;
     for (chunk, bodies) in events
         .chunks(ROWS_PER_STATEMENT)
@@ -78,12 +94,47 @@ pub(crate) async fn insert_events(
                 .push_bind(body.as_str());
         });
         qb.push(" ON CONFLICT (id) DO NOTHING");
-        let result = qb
+        if filters.is_empty() {
+            let result = qb
+                .build()
+                .execute(&mut *tx)
+                .await
+                .map_err(query_err("insert events"))?;
+            inserted += result.rows_affected();
+        } else {
+            // Only events new to the store are queued: a resent batch is not delivered twice.
+            qb.push(" RETURNING id");
+            let ids: Vec<String> = qb
+                .build_query_scalar()
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(query_err("insert events"))?;
+            inserted += ids.len() as u64;
+            new_ids.extend(ids);
+        }
+    }
+    let new_events: Vec<&Event> = events
+        .iter()
+        .filter(|e| new_ids.contains(&e.id.to_string()))
+        .collect();
+    let mut queued = 0;
+    for chunk in hooks::candidates(&filters, &new_events).chunks(ROWS_PER_STATEMENT) {
+        let mut qb: QueryBuilder<Sqlite> =
+            QueryBuilder::new("WITH p (sub, event_id, plate_filter, ord) AS (");
+        qb.push_values(chunk, |mut b, (sub, id, plate_filter, ord)| {
+            b.push_bind(sub.as_str())
+                .push_bind(id.to_string())
+                .push_bind(*plate_filter)
+                .push_bind(*ord);
+        });
+        qb.push(") ").push(hooks::OUTBOX_COLUMNS);
+        hooks::push_outbox_select!(qb, now_ms);
+        queued += qb
             .build()
             .execute(&mut *tx)
             .await
-            .map_err(query_err("insert events"))?;
-        inserted += result.rows_affected();
+            .map_err(query_err("queue deliveries"))?
+            .rows_affected();
     }
     for chunk in flow.chunks(ROWS_PER_STATEMENT) {
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
@@ -105,5 +156,5 @@ pub(crate) async fn insert_events(
             .map_err(query_err("insert flow counts"))?;
     }
     tx.commit().await.map_err(query_err("commit"))?;
-    Ok(inserted)
+    Ok((inserted, queued))
 }

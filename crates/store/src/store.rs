@@ -52,6 +52,8 @@ pub struct Store {
     pub(crate) backend: Backend,
     /// One audit appender per process (PostgreSQL adds an advisory lock across processes).
     pub(crate) audit_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Bumped when outbox rows are added by this process (see [`Store::outbox_signal`]).
+    pub(crate) outbox: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -77,6 +79,7 @@ impl Store {
         Ok(Self {
             backend,
             audit_lock: Default::default(),
+            outbox: std::sync::Arc::new(tokio::sync::watch::channel(0).0),
         })
     }
 
@@ -89,13 +92,24 @@ impl Store {
     }
 
     /// Inserts events in one transaction; ids already stored are skipped (idempotent), and the
-    /// flow-count series is updated from `flow_count` events. Returns how many were new.
+    /// flow-count series is updated from `flow_count` events. In the same transaction each new
+    /// event is queued for every active subscription it matches and its owner may see (the
+    /// durable outbox). Returns how many were new.
     pub async fn insert_events(&self, events: &[Event]) -> Result<u64, StoreError> {
         let flow: Vec<FlowRow> = events.iter().flat_map(flow_rows).collect();
-        match &self.backend {
-            Backend::Sqlite(pool) => crate::sqlite::insert_events(pool, events, &flow).await,
-            Backend::Postgres(pool) => crate::postgres::insert_events(pool, events, &flow).await,
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        let (inserted, queued) = match &self.backend {
+            Backend::Sqlite(pool) => {
+                crate::sqlite::insert_events(pool, events, &flow, now_ms).await?
+            }
+            Backend::Postgres(pool) => {
+                crate::postgres::insert_events(pool, events, &flow, now_ms).await?
+            }
+        };
+        if queued > 0 {
+            self.outbox_changed();
         }
+        Ok(inserted)
     }
 
     /// The flow time series, by interval then camera, line, direction and class.

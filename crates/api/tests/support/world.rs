@@ -337,6 +337,7 @@ pub async fn world_with_rate(backend: Backend, rate_per_minute: u32) -> World {
         live,
         audit: AuditMode::Batched,
         rate_per_minute,
+        hooks: None,
     });
     World {
         router: router(state.clone()),

@@ -3,6 +3,7 @@ mod demo;
 mod eval;
 mod events;
 mod flow;
+mod hooks;
 mod pipeline_file;
 mod reanalyze;
 mod retention;
@@ -108,6 +109,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Users { command } => sharing::users(command),
         Command::Grants { command } => sharing::grants(command),
         Command::Tokens { command } => sharing::tokens(command),
+        Command::Hooks { command } => hooks::run(command),
         Command::Audit { command } => {
             if !sharing::audit(command)? {
                 std::process::exit(1);

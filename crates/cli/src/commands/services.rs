@@ -31,7 +31,18 @@ pub async fn start(
         Some("sync") => AuditMode::Sync,
         Some(other) => anyhow::bail!("api.audit = {other:?}: expected \"batched\" or \"sync\""),
     };
+    let hooks = if system.hooks.dispatch.unwrap_or(true) {
+        Some(super::hooks::start_dispatch(
+            opened.tiers.hot.clone(),
+            &system.hooks,
+            &tasks,
+            cancel.clone(),
+        )?)
+    } else {
+        None
+    };
     let state = ApiState::new(ApiDeps {
+        hooks,
         wim: wim.clone(),
         tiers: opened.tiers.clone(),
         evidence: Some(opened.evidence.clone()),

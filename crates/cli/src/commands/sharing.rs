@@ -11,7 +11,7 @@ use crate::args::{
 use crate::output::stdout_line;
 
 /// Opens the store named by `args`, runs `f`, closes the store.
-fn with_store<T>(
+pub(super) fn with_store<T>(
     args: &StoreArgs,
     f: impl AsyncFnOnce(&Store) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
@@ -24,7 +24,7 @@ fn with_store<T>(
     })
 }
 
-fn say(line: &str) -> anyhow::Result<()> {
+pub(super) fn say(line: &str) -> anyhow::Result<()> {
     Ok(stdout_line(line)?)
 }
 
@@ -33,7 +33,11 @@ fn operator() -> String {
     format!("cli:{login}")
 }
 
-async fn audit_change(store: &Store, action: &str, resource: String) -> anyhow::Result<()> {
+pub(super) async fn audit_change(
+    store: &Store,
+    action: &str,
+    resource: String,
+) -> anyhow::Result<()> {
     store
         .audit(&AuditRecord {
             actor: operator(),
@@ -46,7 +50,7 @@ async fn audit_change(store: &Store, action: &str, resource: String) -> anyhow::
         .context("the change was made but could not be audited")
 }
 
-fn json_lines<T: serde::Serialize>(items: &[T]) -> anyhow::Result<()> {
+pub(super) fn json_lines<T: serde::Serialize>(items: &[T]) -> anyhow::Result<()> {
     for item in items {
         say(&serde_json::to_string(item)?)?;
     }
