@@ -16,7 +16,7 @@ use crate::auth::Caller;
 use crate::events::{audited, bad, limit_param, only_params, store_problem};
 use crate::{ApiState, Problem};
 
-fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, Problem> {
+pub(crate) fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, Problem> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let field = e.path().to_string();
@@ -46,7 +46,7 @@ fn change_problem(e: StoreError) -> Response {
 }
 
 /// Audits a change with its outcome, then answers.
-async fn answer(
+pub(crate) async fn answer(
     state: &ApiState,
     caller: &Caller,
     action: &str,

@@ -104,6 +104,7 @@ const EVIDENCE: &[Param] = &[
 const GRANT_ID: &[Param] = &[p("id", "string", "grant id")];
 const TOKEN_ID: &[Param] = &[p("id", "string", "token id")];
 const CAMERA_ID: &[Param] = &[p("id", "string", "camera id")];
+const HOOK_ID: &[Param] = &[p("id", "string", "subscription id (hk_...)")];
 
 use Access::{AtLeast, Public};
 use Role::{Admin, Analyst, Supervisor, Viewer};
@@ -298,6 +299,62 @@ pub const ENDPOINTS: &[Endpoint] = &[
         body: None,
         produces: "empty",
     },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/hooks",
+        access: AtLeast(Supervisor),
+        summary:
+            "webhook/bus subscriptions (own; admins all) with outbox counts and delivery figures",
+        params: &[],
+        body: None,
+        produces: "json",
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/hooks",
+        access: AtLeast(Supervisor),
+        summary:
+            "subscribe a target to events in the caller's scope (the signing secret is shown once)",
+        params: &[],
+        body: Some("NewHook"),
+        produces: "json",
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/hooks/{id}/pause",
+        access: AtLeast(Supervisor),
+        summary: "pause deliveries (events keep queueing)",
+        params: HOOK_ID,
+        body: None,
+        produces: "json",
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/hooks/{id}/resume",
+        access: AtLeast(Supervisor),
+        summary: "resume deliveries",
+        params: HOOK_ID,
+        body: None,
+        produces: "json",
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/hooks/{id}/redeliver",
+        access: AtLeast(Supervisor),
+        summary: "queue again the dead letters or the deliveries of an event-time range",
+        params: HOOK_ID,
+        body: Some("Redeliver"),
+        produces: "json",
+    },
+    Endpoint {
+        method: "DELETE",
+        path: "/api/v1/hooks/{id}",
+        access: AtLeast(Supervisor),
+        summary: "delete a subscription (nothing more is queued or sent)",
+        params: HOOK_ID,
+        body: None,
+        produces: "empty",
+    },
 ];
 
 /// The endpoint for `method` and route `path`, if the table has it.
@@ -327,6 +384,15 @@ fn schemas() -> Value {
             "lat": {"type": "number"}, "lon": {"type": "number"}}},
         "NewToken": {"type": "object", "required": ["user_id"], "properties": {
             "user_id": {"type": "string"}, "label": {"type": "string"}, "expires_ms": {"type": "integer"}}},
+        "NewHook": {"type": "object", "required": ["target"], "properties": {
+            "target": {"type": "string", "description": "http(s)://, nats://HOST:PORT/SUBJECT.PREFIX?stream=NAME or mqtt://HOST:PORT/TOPIC/PREFIX (docs/hooks.md)"},
+            "kinds": {"type": "array", "items": {"type": "string"}},
+            "cameras": {"type": "array", "items": {"type": "string"}},
+            "plates": {"type": "array", "items": {"type": "string"}, "description": "exact plates or prefixes ending in *"},
+            "max_in_flight": {"type": "integer", "minimum": 1, "maximum": 1024}}},
+        "Redeliver": {"type": "object", "properties": {
+            "dead": {"type": "boolean"}, "from": {"type": "string", "format": "date-time"},
+            "to": {"type": "string", "format": "date-time"}}},
         "WimRecord": {"type": "object", "description": "see docs/wim.md"}
     })
 }

@@ -7,6 +7,7 @@ mod admin;
 mod auth;
 pub mod endpoints;
 mod events;
+mod hooks;
 mod live;
 mod metrics;
 mod problem;

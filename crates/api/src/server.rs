@@ -23,7 +23,7 @@ use crate::endpoints::{openapi, Endpoint, ENDPOINTS};
 use crate::metrics::Metrics;
 use crate::tls::{ClientAddr, TlsListener};
 use crate::wim::parse_wim_json;
-use crate::{admin, events, live, Problem};
+use crate::{admin, events, hooks, live, Problem};
 
 /// A WIM batch is a few records, an admin body smaller still; anything bigger is a mistake or
 /// an attack.
@@ -144,6 +144,12 @@ fn handler(e: &Endpoint) -> MethodRouter<ApiState> {
         ("PUT", "/api/v1/admin/cameras/{id}") => put(admin::put_camera),
         ("POST", "/api/v1/admin/tokens") => post(admin::create_token),
         ("DELETE", "/api/v1/admin/tokens/{id}") => delete(admin::revoke_token),
+        ("GET", "/api/v1/hooks") => get(hooks::list),
+        ("POST", "/api/v1/hooks") => post(hooks::create),
+        ("POST", "/api/v1/hooks/{id}/pause") => post(hooks::pause),
+        ("POST", "/api/v1/hooks/{id}/resume") => post(hooks::resume),
+        ("POST", "/api/v1/hooks/{id}/redeliver") => post(hooks::redeliver),
+        ("DELETE", "/api/v1/hooks/{id}") => delete(hooks::delete),
         (method, path) => panic!("endpoint {method} {path} is in the table but has no handler"),
     }
 }

@@ -125,6 +125,7 @@ fn probe(w: &World, e: &Endpoint) -> (String, Option<Value>) {
             "{id}",
             &match e.path {
                 p if p.contains("grants") => "g-0000000000000000".to_string(),
+                p if p.contains("hooks") => "hk_0000000000000000".to_string(),
                 p if p.contains("tokens") => "0000000000000000".to_string(),
                 p if p.contains("cameras") => "P1".to_string(),
                 _ => id.to_string(),
@@ -139,6 +140,9 @@ fn probe(w: &World, e: &Endpoint) -> (String, Option<Value>) {
         "CameraRecord" => json!({"name": "camera P1", "department_id": "police", "share_level": 1, "lat": 31.0, "lon": 117.0}),
         "NewToken" => json!({"user_id": "police-viewer", "label": "probe"}),
         "WimRecord" => json!({}),
+        // Flow counts only, to a port nothing listens on; no dispatcher runs in this world.
+        "NewHook" => json!({"target": "http://127.0.0.1:9/probe", "kinds": ["flow_count"]}),
+        "Redeliver" => json!({"dead": true}),
         other => panic!("no probe body for schema {other}"),
     });
     (path, body)
@@ -441,6 +445,37 @@ async fn case(w: &World, e: &Endpoint) {
                 .await;
             assert_eq!(r.status, StatusCode::NOT_FOUND);
         }
+        ("POST", "/api/v1/hooks") => hook_round_trip(w).await,
+        ("GET", "/api/v1/hooks") => {
+            // Each supervisor's probe subscription is theirs alone; admins see all of them.
+            let mine = w.get("/api/v1/hooks", "traffic-supervisor").await.json();
+            for h in mine["hooks"].as_array().unwrap() {
+                assert_eq!(h["owner_user"], "traffic-supervisor", "{h}");
+                assert!(
+                    h.get("secret").is_none(),
+                    "secrets are shown once, at creation"
+                );
+            }
+            let all = w.get("/api/v1/hooks", "root").await.json();
+            let owners: BTreeSet<&str> = all["hooks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["owner_user"].as_str().unwrap())
+                .collect();
+            assert!(owners.len() >= 3, "admins see every owner's: {owners:?}");
+        }
+        ("POST", "/api/v1/hooks/{id}/pause")
+        | ("POST", "/api/v1/hooks/{id}/resume")
+        | ("POST", "/api/v1/hooks/{id}/redeliver")
+        | ("DELETE", "/api/v1/hooks/{id}") => {
+            let path = e.path.replace("{id}", "hk_unknown");
+            let body = (e.body == Some("Redeliver")).then(|| json!({"dead": true}));
+            let r = w
+                .call(e.method, &path, Some(&w.tokens["root"]), body.as_ref())
+                .await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{} {path}", e.method);
+        }
         (method, path) => panic!("endpoint {method} {path} has no authorization matrix case"),
     }
 }
@@ -520,6 +555,107 @@ async fn trajectories(w: &World) {
             assert_eq!(reads, want, "{user}: trajectory of {plate} ({key:?})");
         }
     }
+}
+
+/// A supervisor's subscription: created with its secret shown once, invisible and untouchable
+/// to another department's supervisor, paused, resumed, redelivered and deleted by its owner.
+async fn hook_round_trip(w: &World) {
+    let owner = &w.tokens["police-supervisor"];
+    let other = &w.tokens["traffic-supervisor"];
+    let bad = w
+        .call(
+            "POST",
+            "/api/v1/hooks",
+            Some(owner),
+            Some(&json!({"target": "ftp://u:hunter2@x/y"})),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(!String::from_utf8_lossy(&bad.body).contains("hunter2"));
+    let created = w
+        .call(
+            "POST",
+            "/api/v1/hooks",
+            Some(owner),
+            Some(&json!({"target": "https://u:pw@dispatch.example/xl", "kinds": ["watchlist_hit"], "plates": ["皖S*"]})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let created = created.json();
+    assert!(created["secret"].as_str().unwrap().starts_with("whsec_"));
+    assert!(
+        !created["target"].as_str().unwrap().contains("pw@"),
+        "{created}"
+    );
+    let id = created["id"].as_str().unwrap();
+    let listed = |token: &str| {
+        let token = token.to_string();
+        async move {
+            w.call("GET", "/api/v1/hooks", Some(&token), None)
+                .await
+                .json()["hooks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|h| h["id"] == id)
+        }
+    };
+    assert!(listed(owner).await);
+    assert!(
+        !listed(other).await,
+        "another department's supervisor cannot see it"
+    );
+    let path = |action: &str| format!("/api/v1/hooks/{id}/{action}");
+    for action in ["pause", "resume"] {
+        let r = w.call("POST", &path(action), Some(other), None).await;
+        assert_eq!(
+            r.status,
+            StatusCode::NOT_FOUND,
+            "{action} by another department"
+        );
+    }
+    let r = w.call("POST", &path("pause"), Some(owner), None).await;
+    assert_eq!(r.json()["state"], "paused");
+    let r = w.call("POST", &path("resume"), Some(owner), None).await;
+    assert_eq!(r.json()["state"], "active");
+    let r = w
+        .call(
+            "POST",
+            &path("redeliver"),
+            Some(owner),
+            Some(&json!({"dead": true})),
+        )
+        .await;
+    assert_eq!(r.json()["queued"], 0);
+    let r = w
+        .call(
+            "POST",
+            &path("redeliver"),
+            Some(owner),
+            Some(&json!({"from": "2026-11-29T10:00:00+08:00", "to": "2026-11-29T09:00:00+08:00"})),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "an empty range is refused"
+    );
+    let gone = format!("/api/v1/hooks/{id}");
+    assert_eq!(
+        w.call("DELETE", &gone, Some(other), None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        w.call("DELETE", &gone, Some(owner), None).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert!(!listed(owner).await, "deleted");
+    assert_eq!(
+        w.call("POST", &path("pause"), Some(owner), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 async fn grant_round_trip(w: &World) {

@@ -146,6 +146,12 @@ impl Dispatcher {
     }
 }
 
+/// Acknowledged deliveries are recorded once this many are waiting, or after `RECORD_EVERY`.
+const RECORD_BATCH: usize = 256;
+const RECORD_EVERY: Duration = Duration::from_millis(50);
+/// How often the outbox is read from its start rather than after the highest `seq` seen.
+const FULL_RELOAD_EVERY: Duration = Duration::from_secs(5);
+
 /// A finished delivery attempt, reported back to its worker.
 struct Outcome {
     seq: i64,
@@ -176,6 +182,10 @@ struct Worker {
     in_flight: HashSet<String>,
     delivered_unrecorded: Vec<i64>,
     access: Option<(Arc<AccessMap>, Instant)>,
+    /// The highest `seq` read so far: later reads start after it.
+    high_water: i64,
+    /// The last read was cut short by the window: more rows are waiting in the store.
+    more_pending: bool,
 }
 
 impl Worker {
@@ -198,6 +208,8 @@ impl Worker {
             in_flight: HashSet::new(),
             delivered_unrecorded: Vec::new(),
             access: None,
+            high_water: 0,
+            more_pending: false,
         }
     }
 
@@ -220,8 +232,12 @@ impl Worker {
         info!(target = %xl_store::redact_url(&self.sub.target), "delivering");
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Outcome>();
         let mut signal = d.store.outbox_signal();
+        // New rows were signalled (this process stored events) since the last read.
+        let mut signalled = true;
         let mut last_load: Option<Instant> = None;
+        let mut last_full_load: Option<Instant> = None;
         let mut last_lease = Instant::now();
+        let mut last_record = Instant::now();
         // Renewing is also how a pause or delete is noticed, so it is frequent.
         let renew_every = (d.config.lease_ttl / 3).min(Duration::from_secs(1));
         let tasks = TaskTracker::new();
@@ -245,13 +261,29 @@ impl Worker {
             while let Ok(outcome) = done_rx.try_recv() {
                 self.finish(outcome).await;
             }
-            if self.record_delivered().await {
-                let window_low = self.known.len() < (d.config.window as usize) / 4;
+            // Acknowledgements are recorded in batches (a crash before that means resending
+            // them, which at-least-once allows).
+            let recorded = if self.delivered_unrecorded.len() >= RECORD_BATCH
+                || last_record.elapsed() >= RECORD_EVERY
+            {
+                last_record = Instant::now();
+                self.record_delivered().await
+            } else {
+                true
+            };
+            if recorded {
                 let due = last_load.is_none_or(|t| t.elapsed() >= d.config.poll);
-                if signal.has_changed().unwrap_or(false) || due || window_low {
-                    signal.borrow_and_update();
-                    self.load().await;
+                let room = self.known.len() < (d.config.window as usize) / 2;
+                if room && (signalled || due || self.more_pending) {
+                    // Now and then from the start, for rows committed out of `seq` order by
+                    // concurrent writers; otherwise only what is new.
+                    let full = last_full_load.is_none_or(|t| t.elapsed() >= FULL_RELOAD_EVERY);
+                    self.load(full).await;
+                    if full {
+                        last_full_load = Some(Instant::now());
+                    }
                     last_load = Some(Instant::now());
+                    signalled = false;
                 }
             }
             self.dispatch(&sink, &tasks, &done_tx).await;
@@ -260,7 +292,7 @@ impl Worker {
             tokio::select! {
                 _ = self.cancel.cancelled() => break,
                 Some(outcome) = done_rx.recv() => self.finish(outcome).await,
-                _ = signal.changed() => {}
+                _ = signal.changed() => signalled = true,
                 _ = tokio::time::sleep(d.config.poll) => {}
             }
         }
@@ -305,16 +337,19 @@ impl Worker {
         }
     }
 
-    async fn load(&mut self) {
-        let room = self.dispatcher.config.window;
+    async fn load(&mut self, full: bool) {
+        let room = (self.dispatcher.config.window as usize).saturating_sub(self.known.len());
+        let after = if full { 0 } else { self.high_water };
         match self
             .dispatcher
             .store
-            .pending_deliveries(&self.sub.id, room)
+            .pending_deliveries(&self.sub.id, after, room as u32)
             .await
         {
             Ok(rows) => {
+                self.more_pending = rows.len() == room;
                 for row in rows {
+                    self.high_water = self.high_water.max(row.seq);
                     if self.known.insert(row.seq) {
                         self.lanes
                             .entry(row.camera_id.clone())

@@ -439,19 +439,22 @@ impl Store {
         Ok(())
     }
 
-    /// Up to `limit` pending deliveries of `subscription`, by `seq`, with the events' JSON.
+    /// Up to `limit` pending deliveries of `subscription` with `seq` above `after`, by `seq`,
+    /// with the events' JSON.
     pub async fn pending_deliveries(
         &self,
         subscription: &str,
+        after: i64,
         limit: u32,
     ) -> Result<Vec<OutboxRow>, StoreError> {
         with_pool!(self, pool, _d => {
             let rows = sqlx::query(
                 "SELECT o.seq, CAST(o.event_id AS TEXT), o.camera_id, o.attempts, o.created_ms, o.next_attempt_ms, e.body \
                  FROM hook_outbox o LEFT JOIN events e ON e.id = o.event_id \
-                 WHERE o.subscription_id = $1 AND o.state = 'pending' ORDER BY o.seq LIMIT $2",
+                 WHERE o.subscription_id = $1 AND o.state = 'pending' AND o.seq > $2 ORDER BY o.seq LIMIT $3",
             )
             .bind(subscription)
+            .bind(after)
             .bind(i64::from(limit))
             .fetch_all(pool)
             .await

@@ -79,6 +79,7 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
         },
         runtime: RuntimeConfig::default(),
         cameras,
+        hooks: Default::default(),
         api: Some(ApiConfig {
             listen: a.listen,
             rate_per_minute: None,
