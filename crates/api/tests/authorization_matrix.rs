@@ -447,7 +447,18 @@ async fn case(w: &World, e: &Endpoint) {
         }
         ("POST", "/api/v1/hooks") => hook_round_trip(w).await,
         ("GET", "/api/v1/hooks") => {
-            // Each supervisor's probe subscription is theirs alone; admins see all of them.
+            // Each supervisor's subscription is theirs alone; admins see all of them.
+            for user in ["police-supervisor", "traffic-supervisor", "urban-supervisor"] {
+                let r = w
+                    .call(
+                        "POST",
+                        "/api/v1/hooks",
+                        Some(&w.tokens[user]),
+                        Some(&json!({"target": "http://127.0.0.1:9/list", "kinds": ["flow_count"]})),
+                    )
+                    .await;
+                assert_eq!(r.status, StatusCode::CREATED);
+            }
             let mine = w.get("/api/v1/hooks", "traffic-supervisor").await.json();
             for h in mine["hooks"].as_array().unwrap() {
                 assert_eq!(h["owner_user"], "traffic-supervisor", "{h}");
