@@ -448,13 +448,19 @@ async fn case(w: &World, e: &Endpoint) {
         ("POST", "/api/v1/hooks") => hook_round_trip(w).await,
         ("GET", "/api/v1/hooks") => {
             // Each supervisor's subscription is theirs alone; admins see all of them.
-            for user in ["police-supervisor", "traffic-supervisor", "urban-supervisor"] {
+            for user in [
+                "police-supervisor",
+                "traffic-supervisor",
+                "urban-supervisor",
+            ] {
                 let r = w
                     .call(
                         "POST",
                         "/api/v1/hooks",
                         Some(&w.tokens[user]),
-                        Some(&json!({"target": "http://127.0.0.1:9/list", "kinds": ["flow_count"]})),
+                        Some(
+                            &json!({"target": "http://127.0.0.1:9/list", "kinds": ["flow_count"]}),
+                        ),
                     )
                     .await;
                 assert_eq!(r.status, StatusCode::CREATED);

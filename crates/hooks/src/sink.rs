@@ -63,7 +63,7 @@ pub enum Sink {
         timeout: Duration,
         client_id: String,
         /// One publish in flight at a time: its PUBACK is then unambiguous.
-        connection: Mutex<Option<(AsyncClient, EventLoop)>>,
+        connection: Mutex<Option<Box<(AsyncClient, EventLoop)>>>,
     },
 }
 
@@ -200,7 +200,7 @@ impl Sink {
                     topic_level(&d.camera_id)
                 );
                 let mut guard = connection.lock().await;
-                let (client, eventloop) = guard.get_or_insert_with(|| {
+                let connection = guard.get_or_insert_with(|| {
                     let mut options = MqttOptions::new(client_id.clone(), host.clone(), *port);
                     options.set_keep_alive(Duration::from_secs(30));
                     options.set_clean_session(true);
@@ -208,8 +208,9 @@ impl Sink {
                     if let Some((user, pass)) = credentials {
                         options.set_credentials(user.clone(), pass.clone());
                     }
-                    AsyncClient::new(options, 16)
+                    Box::new(AsyncClient::new(options, 16))
                 });
+                let (client, eventloop) = &mut **connection;
                 let result = tokio::time::timeout(
                     *timeout,
                     mqtt_publish(client, eventloop, &topic, d.body.clone()),

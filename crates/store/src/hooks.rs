@@ -95,7 +95,7 @@ impl Subscription {
 
 fn filters_match(kinds: &[String], cameras: &[String], plates: &[String], event: &Event) -> bool {
     let kind_ok = kinds.is_empty() || kinds.iter().any(|k| k == event.kind.as_str());
-    let camera_ok = cameras.is_empty() || cameras.iter().any(|c| *c == event.camera_id);
+    let camera_ok = cameras.is_empty() || cameras.contains(&event.camera_id);
     let plate_ok = plates.is_empty()
         || event.plate.as_ref().is_some_and(|p| {
             plates.iter().any(|f| match f.strip_suffix('*') {
