@@ -209,27 +209,40 @@ async fn outage(
         } else if state == 1 && elapsed >= up_at {
             rx.up().await;
             state = 2;
-            back_at = Some(Instant::now());
+            back_at = Some(Utc::now().timestamp_millis());
         }
     })
     .await?;
     anyhow::ensure!(state == 2, "the run ended before the receiver came back");
-    let waiting = store.outbox_counts().await?;
+    let waiting = store.outbox_counts(true).await?;
     wait_all(&rx, created.len(), Duration::from_secs(900)).await?;
-    let recovered_s = back_at.map(|t| t.elapsed().as_secs_f64());
     tokio::time::sleep(Duration::from_secs(2)).await;
+    // The backlog is drained when the last event stored before the receiver came back arrives.
+    let back_ms = back_at.unwrap_or_default();
+    let drained_ms = rx
+        .received()
+        .iter()
+        .filter(|r| created.get(&r.event_id).is_some_and(|c| *c < back_ms))
+        .map(|r| r.at_ms)
+        .max()
+        .unwrap_or(back_ms);
+    let backlog = created
+        .values()
+        .filter(|c| **c >= back_ms - (down_for as i64) * 1000 && **c < back_ms)
+        .count();
     let mut times: HashMap<String, usize> = HashMap::new();
     for r in rx.received() {
         *times.entry(r.event_id).or_default() += 1;
     }
     let lost = created.keys().filter(|id| !times.contains_key(*id)).count();
     let duplicates: usize = times.values().map(|n| n - 1).sum();
-    let counts = store.outbox_counts().await?;
+    let counts = store.outbox_counts(true).await?;
     report(
         json!({"bench": "hooks_outage", "backend": store.backend_name(), "events": created.len(),
         "events_per_s": per_s, "seconds": seconds, "receiver_down_s": [down_from, down_from + down_for],
         "lost": lost, "duplicates": duplicates, "backlog_when_stream_ended": waiting.first().map(|c| &c.1),
-        "seconds_from_receiver_back_to_all_delivered": recovered_s, "outbox_after": counts.first().map(|c| &c.1)}),
+        "stored_while_down": backlog, "seconds_to_drain_backlog_after_receiver_back": (drained_ms - back_ms) as f64 / 1000.0,
+        "outbox_after": counts.first().map(|c| &c.1)}),
     );
     cancel.cancel();
     Ok(())

@@ -79,7 +79,7 @@ pub(crate) async fn list(
 ) -> Response {
     let store = &state.tiers.hot;
     let result = async {
-        let counts = store.outbox_counts().await?;
+        let counts = store.outbox_counts(false).await?;
         let subs: Vec<serde_json::Value> = store
             .subscriptions()
             .await?

@@ -102,9 +102,17 @@ impl Dispatcher {
         let this = Arc::new(self);
         let workers = TaskTracker::new();
         let mut running: HashMap<String, tokio::task::JoinHandle<()>> = HashMap::new();
+        let mut counted: Option<Instant> = None;
         info!(instance = %this.instance, "hook dispatcher started");
         loop {
             running.retain(|_, h| !h.is_finished());
+            if counted.is_none_or(|t| t.elapsed() >= COUNT_EVERY) {
+                counted = Some(Instant::now());
+                match this.store.outbox_counts(false).await {
+                    Ok(counts) => this.stats.set_outbox(counts),
+                    Err(e) => warn!(error = %e, "cannot count the outbox"),
+                }
+            }
             match this.store.subscriptions().await {
                 Ok(subs) => {
                     for sub in subs {
@@ -149,6 +157,8 @@ impl Dispatcher {
 /// Acknowledged deliveries are recorded once this many are waiting, or after `RECORD_EVERY`.
 const RECORD_BATCH: usize = 256;
 const RECORD_EVERY: Duration = Duration::from_millis(50);
+/// How often the outbox is counted by state for /metrics.
+const COUNT_EVERY: Duration = Duration::from_secs(10);
 /// How often the outbox is read from its start rather than after the highest `seq` seen.
 const FULL_RELOAD_EVERY: Duration = Duration::from_secs(5);
 

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
+use xl_store::OutboxCounts;
 
 /// Upper bounds of the latency buckets, in milliseconds.
 const BUCKETS_MS: [u64; 16] = [
@@ -116,6 +117,8 @@ pub struct EndpointSnapshot {
 #[derive(Default)]
 pub struct HookStats {
     endpoints: Mutex<BTreeMap<String, Arc<EndpointStats>>>,
+    /// Outbox rows by state per subscription, as last read from the store by the dispatcher.
+    outbox: Mutex<Vec<(String, OutboxCounts)>>,
 }
 
 impl HookStats {
@@ -133,8 +136,27 @@ impl HookStats {
         map.get(subscription).map(|s| s.snapshot())
     }
 
+    pub(crate) fn set_outbox(&self, counts: Vec<(String, OutboxCounts)>) {
+        *self.outbox.lock().unwrap_or_else(|e| e.into_inner()) = counts;
+    }
+
     /// The Prometheus text for every endpoint this process delivers to.
     pub fn render(&self, out: &mut String) {
+        out.push_str("# HELP xl_hook_outbox Outbox rows by subscription and state (retrying: failed at least once).\n# TYPE xl_hook_outbox gauge\n");
+        for (id, c) in self.outbox.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            for (state, n) in [
+                ("pending", c.pending),
+                ("retrying", c.retrying),
+                ("delivered", c.delivered),
+                ("dead", c.dead),
+                ("withheld", c.withheld),
+            ] {
+                let _ = writeln!(
+                    out,
+                    "xl_hook_outbox{{subscription=\"{id}\",state=\"{state}\"}} {n}"
+                );
+            }
+        }
         let map: Vec<(String, Arc<EndpointStats>)> = self
             .endpoints
             .lock()
@@ -217,6 +239,13 @@ mod tests {
         assert_eq!(snap.latency_p99_ms_at_most, Some(2_500));
         let stats = HookStats::default();
         stats.endpoint("hk_1").delivered(7);
+        stats.set_outbox(vec![(
+            "hk_1".into(),
+            OutboxCounts {
+                retrying: 3,
+                ..OutboxCounts::default()
+            },
+        )]);
         let mut text = String::new();
         stats.render(&mut text);
         assert!(text

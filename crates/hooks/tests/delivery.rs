@@ -103,7 +103,10 @@ async fn signed_deliveries_arrive_once_each_in_camera_order(backend: Backend) {
         .create_subscription(&subscribe("admin", &rx.url()), 0)
         .await
         .unwrap();
-    let cancel = start(&store, quick_config());
+    let cancel = CancellationToken::new();
+    let dispatcher = Dispatcher::new(store.clone(), quick_config()).unwrap();
+    let stats = dispatcher.stats();
+    tokio::spawn(dispatcher.run(cancel.clone()));
     let mut sent: Vec<Event> = Vec::new();
     for batch in 0..10 {
         let events: Vec<Event> = (0..30)
@@ -154,9 +157,20 @@ async fn signed_deliveries_arrive_once_each_in_camera_order(backend: Backend) {
             assert!(prev < i, "camera {camera}: event {i} arrived after {prev}");
         }
     }
-    let counts = store.outbox_counts().await.unwrap();
+    let counts = store.outbox_counts(true).await.unwrap();
     assert_eq!(counts[0].1.delivered, sent.len() as i64, "{counts:?}");
     assert_eq!(counts[0].1.pending + counts[0].1.retrying, 0);
+    let figures = stats.snapshot(&sub.id).unwrap();
+    assert_eq!(figures.delivered, sent.len() as u64);
+    assert_eq!(figures.failed_attempts, 0);
+    assert!(figures.latency_p99_ms_at_most.is_some());
+    let mut text = String::new();
+    stats.render(&mut text);
+    assert!(text.contains(&format!(
+        "xl_hook_deliveries_total{{subscription=\"{}\",outcome=\"delivered\"}} {}",
+        sub.id,
+        sent.len()
+    )));
     cancel.cancel();
 }
 
@@ -191,14 +205,14 @@ async fn an_outage_loses_nothing(backend: Backend) {
         }
     }
     assert!(up_again);
-    let during_outage = store.outbox_counts().await.unwrap()[0].1.clone();
+    let during_outage = store.outbox_counts(true).await.unwrap()[0].1.clone();
     rx.wait_for(sent.len(), Duration::from_secs(60)).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let got: HashSet<String> = rx.received().into_iter().map(|r| r.event_id).collect();
     let missing: Vec<&String> = sent.iter().filter(|id| !got.contains(*id)).collect();
     assert!(missing.is_empty(), "{} events lost", missing.len());
     assert_eq!(got.len(), sent.len());
-    let after = store.outbox_counts().await.unwrap()[0].1.clone();
+    let after = store.outbox_counts(true).await.unwrap()[0].1.clone();
     assert_eq!(after.delivered, sent.len() as i64, "{after:?}");
     assert_eq!(after.dead, 0);
     assert!(
@@ -248,7 +262,7 @@ async fn owners_see_only_their_scope_with_masks(backend: Backend) {
         .await
         .unwrap();
     let counts: HashMap<String, i64> = store
-        .outbox_counts()
+        .outbox_counts(true)
         .await
         .unwrap()
         .into_iter()
@@ -294,7 +308,7 @@ async fn owners_see_only_their_scope_with_masks(backend: Backend) {
         .unwrap();
     let limit = Instant::now() + Duration::from_secs(30);
     loop {
-        let c = store.outbox_counts().await.unwrap();
+        let c = store.outbox_counts(true).await.unwrap();
         let c = &c.iter().find(|(id, _)| *id == all.id).unwrap().1;
         if c.withheld == 1 {
             break;
@@ -308,7 +322,7 @@ async fn owners_see_only_their_scope_with_masks(backend: Backend) {
         .insert_events(&[plate_read("cam-1", 5)])
         .await
         .unwrap();
-    let c = store.outbox_counts().await.unwrap();
+    let c = store.outbox_counts(true).await.unwrap();
     let c = &c.iter().find(|(id, _)| *id == all.id).unwrap().1;
     assert_eq!(c.pending + c.retrying, 0, "{c:?}");
     cancel.cancel();
@@ -329,7 +343,7 @@ async fn dead_letters_can_be_redelivered(backend: Backend) {
     store.insert_events(&events).await.unwrap();
     let limit = Instant::now() + Duration::from_secs(30);
     loop {
-        let c = store.outbox_counts().await.unwrap()[0].1.clone();
+        let c = store.outbox_counts(true).await.unwrap()[0].1.clone();
         if c.dead == 6 {
             break;
         }

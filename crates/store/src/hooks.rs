@@ -585,13 +585,24 @@ impl Store {
         })
     }
 
-    /// Outbox rows by state for every subscription.
-    pub async fn outbox_counts(&self) -> Result<Vec<(String, OutboxCounts)>, StoreError> {
+    /// Outbox rows by state for every subscription. Without `finished`, only what is waiting
+    /// (pending, retrying, dead) is counted, through the state index: cheap however many
+    /// delivered rows are kept; `delivered` and `withheld` are then 0.
+    pub async fn outbox_counts(
+        &self,
+        finished: bool,
+    ) -> Result<Vec<(String, OutboxCounts)>, StoreError> {
+        let only = if finished {
+            ""
+        } else {
+            "WHERE state IN ('pending', 'dead') "
+        };
+        let sql = format!(
+            "SELECT subscription_id, state, CAST(CASE WHEN attempts > 0 THEN 1 ELSE 0 END AS BIGINT), COUNT(*) FROM hook_outbox {only}\
+             GROUP BY subscription_id, state, CAST(CASE WHEN attempts > 0 THEN 1 ELSE 0 END AS BIGINT) ORDER BY subscription_id"
+        );
         let rows: Vec<(String, String, i64, i64)> = with_pool!(self, pool, _d => {
-            sqlx::query_as(
-                "SELECT subscription_id, state, CAST(CASE WHEN attempts > 0 THEN 1 ELSE 0 END AS BIGINT), COUNT(*) FROM hook_outbox \
-                 GROUP BY subscription_id, state, CAST(CASE WHEN attempts > 0 THEN 1 ELSE 0 END AS BIGINT) ORDER BY subscription_id",
-            )
+            sqlx::query_as(&sql)
             .fetch_all(pool)
             .await
             .map_err(query_err("outbox counts"))?

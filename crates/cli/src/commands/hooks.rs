@@ -103,7 +103,7 @@ pub fn run(command: HooksCommand) -> anyhow::Result<()> {
             })
         }
         HooksCommand::List { store } => with_store(&store, async |s| {
-            let counts = s.outbox_counts().await?;
+            let counts = s.outbox_counts(false).await?;
             let rows: Vec<serde_json::Value> = s
                 .subscriptions()
                 .await?
