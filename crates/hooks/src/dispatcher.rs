@@ -264,8 +264,14 @@ impl Worker {
                         info!("subscription paused, deleted or taken over; stopping");
                         break;
                     }
-                    // Keep going while the lease lasts; a store outage stops recording anyway.
-                    Err(e) => warn!(error = %e, "cannot renew lease"),
+                    Err(e) => {
+                        warn!(error = %e, "cannot renew lease");
+                        // Past its end another process may have taken over: stop rather
+                        // than deliver the same events twice, out of order.
+                        if last_lease.elapsed() >= d.config.lease_ttl {
+                            break;
+                        }
+                    }
                 }
             }
             while let Ok(outcome) = done_rx.try_recv() {
@@ -439,12 +445,17 @@ impl Worker {
             })
             .collect();
         for (camera, row) in ready {
-            if self.in_flight.len() >= max || !self.breaker.try_acquire(now) {
+            if self.in_flight.len() >= max {
+                break;
+            }
+            let prepared = prepare(&row, &access, plate_filter);
+            // Only real attempts pass the breaker: a withheld row is settled without one (and
+            // must not take the half-open circuit's single probe).
+            if prepared.is_ok() && !self.breaker.try_acquire(now) {
                 break;
             }
             self.in_flight.insert(camera.clone());
             let (sink, done, sub_id) = (sink.clone(), done.clone(), self.sub.id.clone());
-            let prepared = prepare(&row, &access, plate_filter);
             tasks.spawn(async move {
                 let result = match prepared {
                     Err(failed) => Err(failed),
