@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use sqlx::migrate::MigrateDatabase;
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use xl_schema::Event;
 
 use crate::error::query_err;
@@ -70,35 +70,38 @@ pub(crate) async fn insert_events(
             .iter()
             .map(|e| e.plate.as_ref().map(|p| p.text.as_str()))
             .collect();
-        const INSERT: &str = "INSERT INTO events (id, kind, camera_id, ts_ms, plate_text, body) \
+        // Only events new to the store are queued: a resent batch is not delivered twice.
+        // Without subscriptions nothing needs the new ids, so none are sent back.
+        let returning = if filters.is_empty() {
+            ""
+        } else {
+            " RETURNING id"
+        };
+        let sql = format!(
+            "INSERT INTO events (id, kind, camera_id, ts_ms, plate_text, body) \
              SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::text[]) \
-             ON CONFLICT (id) DO NOTHING";
+             ON CONFLICT (id) DO NOTHING{returning}"
+        );
+        let query = sqlx::query(&sql)
+            .bind(&ids)
+            .bind(&kinds)
+            .bind(&cameras)
+            .bind(&ts)
+            .bind(&plates)
+            .bind(bodies);
         if filters.is_empty() {
-            let result = sqlx::query(INSERT)
-                .bind(&ids)
-                .bind(&kinds)
-                .bind(&cameras)
-                .bind(&ts)
-                .bind(&plates)
-                .bind(bodies)
+            let result = query
                 .execute(&mut *tx)
                 .await
                 .map_err(query_err("insert events"))?;
             inserted += result.rows_affected();
         } else {
-            // Only events new to the store are queued: a resent batch is not delivered twice.
-            let returned: Vec<uuid::Uuid> = sqlx::query_scalar(&format!("{INSERT} RETURNING id"))
-                .bind(&ids)
-                .bind(&kinds)
-                .bind(&cameras)
-                .bind(&ts)
-                .bind(&plates)
-                .bind(bodies)
+            let rows = query
                 .fetch_all(&mut *tx)
                 .await
                 .map_err(query_err("insert events"))?;
-            inserted += returned.len() as u64;
-            new_ids.extend(returned);
+            inserted += rows.len() as u64;
+            new_ids.extend(rows.iter().map(|r| r.get::<uuid::Uuid, _>(0)));
         }
     }
     let new_events: Vec<&Event> = events.iter().filter(|e| new_ids.contains(&e.id)).collect();
