@@ -147,9 +147,7 @@ impl HookStats {
             for (state, n) in [
                 ("pending", c.pending),
                 ("retrying", c.retrying),
-                ("delivered", c.delivered),
                 ("dead", c.dead),
-                ("withheld", c.withheld),
             ] {
                 let _ = writeln!(
                     out,

@@ -137,9 +137,12 @@ pub struct OutboxCounts {
     pub pending: i64,
     /// Failed at least once, waiting for the next attempt.
     pub retrying: i64,
-    pub delivered: i64,
     pub dead: i64,
-    pub withheld: i64,
+    /// Counted only when asked for (`outbox_counts(true)`): kept delivered rows can be many.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivered: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withheld: Option<i64>,
 }
 
 /// What `redeliver` queues again.
@@ -587,7 +590,7 @@ impl Store {
 
     /// Outbox rows by state for every subscription. Without `finished`, only what is waiting
     /// (pending, retrying, dead) is counted, through the state index: cheap however many
-    /// delivered rows are kept; `delivered` and `withheld` are then 0.
+    /// delivered rows are kept; `delivered` and `withheld` are then None.
     pub async fn outbox_counts(
         &self,
         finished: bool,
@@ -610,15 +613,23 @@ impl Store {
         let mut out: Vec<(String, OutboxCounts)> = Vec::new();
         for (sub, state, retried, n) in rows {
             if out.last().is_none_or(|(s, _)| *s != sub) {
-                out.push((sub, OutboxCounts::default()));
+                let finished_counts = finished.then_some(0);
+                out.push((
+                    sub,
+                    OutboxCounts {
+                        delivered: finished_counts,
+                        withheld: finished_counts,
+                        ..OutboxCounts::default()
+                    },
+                ));
             }
             let counts = &mut out.last_mut().expect("pushed above").1;
             match (state.as_str(), retried != 0) {
                 ("pending", false) => counts.pending += n,
                 ("pending", true) => counts.retrying += n,
-                ("delivered", _) => counts.delivered += n,
+                ("delivered", _) => *counts.delivered.get_or_insert(0) += n,
                 ("dead", _) => counts.dead += n,
-                ("withheld", _) => counts.withheld += n,
+                ("withheld", _) => *counts.withheld.get_or_insert(0) += n,
                 _ => {}
             }
         }
