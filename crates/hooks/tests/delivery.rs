@@ -409,7 +409,68 @@ async fn a_slow_endpoint_holds_up_only_itself(backend: Backend) {
     cancel.cancel();
 }
 
+async fn pruning_keeps_dead_letters_and_drops_the_rest(backend: Backend) {
+    let (_g, store) = world(backend).await;
+    let ok = Receiver::start().await;
+    let failing = Receiver::start().await;
+    failing.shared.fail_status.store(503, Ordering::Relaxed);
+    let delivered = store
+        .create_subscription(&subscribe("admin", &ok.url()), 0)
+        .await
+        .unwrap();
+    let dead = store
+        .create_subscription(&subscribe("admin", &failing.url()), 0)
+        .await
+        .unwrap();
+    let mut config = quick_config();
+    config.backoff.max_age = Duration::from_secs(1);
+    let cancel = start(&store, config);
+    store
+        .insert_events(&(0..5).map(|i| plate_read("cam-1", i)).collect::<Vec<_>>())
+        .await
+        .unwrap();
+    let by_sub = |counts: Vec<(String, xl_store::OutboxCounts)>, id: &str| {
+        counts.into_iter().find(|(s, _)| s == id).map(|(_, c)| c)
+    };
+    let limit = Instant::now() + Duration::from_secs(30);
+    loop {
+        let counts = store.outbox_counts(true).await.unwrap();
+        let d = by_sub(counts.clone(), &delivered.id).unwrap_or_default();
+        let x = by_sub(counts, &dead.id).unwrap_or_default();
+        if d.delivered == Some(5) && x.dead == 5 {
+            break;
+        }
+        assert!(Instant::now() < limit, "{d:?} {x:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    cancel.cancel();
+    let later = Utc::now().timestamp_millis() + 1;
+    assert_eq!(
+        store.prune_outbox(later).await.unwrap(),
+        5,
+        "the delivered rows"
+    );
+    let counts = store.outbox_counts(true).await.unwrap();
+    assert_eq!(by_sub(counts.clone(), &delivered.id), None);
+    assert_eq!(
+        by_sub(counts, &dead.id).unwrap().dead,
+        5,
+        "dead letters are kept"
+    );
+    store
+        .set_subscription_state(&dead.id, SubscriptionState::Deleted, 0)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.prune_outbox(later).await.unwrap(),
+        5,
+        "a deleted subscription's rows go"
+    );
+    assert!(store.outbox_counts(true).await.unwrap().is_empty());
+}
+
 contract!(
+    pruning_keeps_dead_letters_and_drops_the_rest,
     signed_deliveries_arrive_once_each_in_camera_order,
     an_outage_loses_nothing,
     owners_see_only_their_scope_with_masks,

@@ -637,17 +637,27 @@ impl Store {
     }
 
     /// Deletes delivered, withheld and redelivered outbox rows finished before `before_ms`
-    /// (dead letters are kept for `xl hooks redeliver --dead`). Returns how many went.
+    /// (dead letters are kept for `xl hooks redeliver --dead`), and every row of deleted
+    /// subscriptions. Returns how many went.
     pub async fn prune_outbox(&self, before_ms: i64) -> Result<u64, StoreError> {
         with_pool!(self, pool, _d => {
-            Ok(sqlx::query(
+            let finished = sqlx::query(
                 "DELETE FROM hook_outbox WHERE state IN ('delivered', 'withheld', 'redelivered') AND done_ms < $1",
             )
             .bind(before_ms)
             .execute(pool)
             .await
             .map_err(query_err("prune outbox"))?
-            .rows_affected())
+            .rows_affected();
+            let orphaned = sqlx::query(
+                "DELETE FROM hook_outbox WHERE subscription_id IN \
+                 (SELECT id FROM hook_subscriptions WHERE state = 'deleted')",
+            )
+            .execute(pool)
+            .await
+            .map_err(query_err("prune outbox"))?
+            .rows_affected();
+            Ok(finished + orphaned)
         })
     }
 
