@@ -46,27 +46,18 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-fn now_hidden(sub: &Subscription, caller: &Caller) -> bool {
+fn hidden_from(sub: &Subscription, caller: &Caller) -> bool {
     caller.principal.role != Role::Admin && sub.owner_user != caller.principal.user_id
 }
 
-/// The subscription as the API shows it: no secret, no password in the target, with its outbox
-/// counts and (in a process that delivers) this process's delivery figures.
+/// The subscription as [`Subscription::view`] shows it, with this process's delivery figures
+/// when it runs the dispatcher.
 fn shown(
     state: &ApiState,
     sub: &Subscription,
     counts: &[(String, xl_store::OutboxCounts)],
 ) -> serde_json::Value {
-    let mut v = serde_json::to_value(sub).unwrap_or_default();
-    v["target"] = json!(xl_store::redact_url(&sub.target));
-    v["outbox"] = serde_json::to_value(
-        counts
-            .iter()
-            .find(|(id, _)| *id == sub.id)
-            .map(|(_, c)| c.clone())
-            .unwrap_or_default(),
-    )
-    .unwrap_or_default();
+    let mut v = sub.view(counts);
     if let Some(stats) = state.hooks.as_ref().and_then(|h| h.snapshot(&sub.id)) {
         v["delivery"] = serde_json::to_value(stats).unwrap_or_default();
     }
@@ -84,7 +75,7 @@ pub(crate) async fn list(
             .subscriptions()
             .await?
             .iter()
-            .filter(|s| !now_hidden(s, &caller))
+            .filter(|s| !hidden_from(s, &caller))
             .map(|s| shown(&state, s, &counts))
             .collect();
         Ok(Json(json!({"hooks": subs})).into_response())
@@ -133,7 +124,7 @@ pub(crate) async fn create(
 /// The caller's (or, for admins, any) subscription `id`; others' are "not found".
 async fn owned(state: &ApiState, caller: &Caller, id: &str) -> Result<Subscription, StoreError> {
     match state.tiers.hot.subscription(id).await? {
-        Some(s) if s.state != SubscriptionState::Deleted && !now_hidden(&s, caller) => Ok(s),
+        Some(s) if s.state != SubscriptionState::Deleted && !hidden_from(&s, caller) => Ok(s),
         _ => Err(StoreError::NotFound {
             what: "subscription",
             id: id.to_string(),

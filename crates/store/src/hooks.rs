@@ -73,6 +73,8 @@ impl SubscriptionState {
 pub struct Subscription {
     pub id: String,
     pub owner_user: String,
+    /// Serialized with any password replaced by `***`.
+    #[serde(serialize_with = "redacted")]
     pub target: String,
     pub kinds: Vec<String>,
     pub cameras: Vec<String>,
@@ -87,10 +89,22 @@ pub struct Subscription {
 }
 
 impl Subscription {
-    /// Whether `event` passes the kind, camera and plate filters (visibility is checked in SQL).
-    pub fn matches(&self, event: &Event) -> bool {
-        filters_match(&self.kinds, &self.cameras, &self.plates, event)
+    /// The subscription as shown to people (no secret, target password redacted) with what
+    /// waits in its outbox, from `counts` as [`Store::outbox_counts`] returns them.
+    pub fn view(&self, counts: &[(String, OutboxCounts)]) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        let waiting = counts
+            .iter()
+            .find(|(id, _)| *id == self.id)
+            .map(|(_, c)| c.clone())
+            .unwrap_or_default();
+        v["outbox"] = serde_json::to_value(waiting).unwrap_or_default();
+        v
     }
+}
+
+fn redacted<S: serde::Serializer>(target: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::redact_url(target))
 }
 
 fn filters_match(kinds: &[String], cameras: &[String], plates: &[String], event: &Event) -> bool {
@@ -171,20 +185,22 @@ pub(crate) fn active_filters(
 ) -> Result<Vec<ActiveFilter>, StoreError> {
     rows.into_iter()
         .map(|(id, kinds, cameras, plates)| {
-            let list = |s: &str| {
-                serde_json::from_str::<Vec<String>>(s).map_err(|source| StoreError::Corrupt {
-                    id: id.clone(),
-                    source,
-                })
-            };
             Ok(ActiveFilter {
-                kinds: list(&kinds)?,
-                cameras: list(&cameras)?,
-                plates: list(&plates)?,
+                kinds: json_list_of(&id, &kinds)?,
+                cameras: json_list_of(&id, &cameras)?,
+                plates: json_list_of(&id, &plates)?,
                 id,
             })
         })
         .collect()
+}
+
+/// A stored filter list of subscription `id`.
+fn json_list_of(id: &str, stored: &str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(stored).map_err(|source| StoreError::Corrupt {
+        id: id.to_string(),
+        source,
+    })
 }
 
 /// One candidate outbox row: (subscription, event, has a plate filter, order in the batch).
@@ -258,16 +274,10 @@ const SUBSCRIPTION_COLUMNS: &str = "SELECT id, owner_user, target, kinds, camera
 
 fn subscription_from_row(row: SubscriptionRow) -> Result<Subscription, StoreError> {
     let (id, owner_user, target, kinds, cameras, plates, secret, max_in_flight, state, c, u) = row;
-    let list = |s: &str| {
-        serde_json::from_str::<Vec<String>>(s).map_err(|source| StoreError::Corrupt {
-            id: id.clone(),
-            source,
-        })
-    };
     Ok(Subscription {
-        kinds: list(&kinds)?,
-        cameras: list(&cameras)?,
-        plates: list(&plates)?,
+        kinds: json_list_of(&id, &kinds)?,
+        cameras: json_list_of(&id, &cameras)?,
+        plates: json_list_of(&id, &plates)?,
         id,
         owner_user,
         target,

@@ -97,7 +97,6 @@ pub fn run(command: HooksCommand) -> anyhow::Result<()> {
                 let sub = s.create_subscription(&new, now_ms()).await?;
                 audit_change(s, "hook.create", format!("hook:{}", sub.id)).await?;
                 let mut shown = serde_json::to_value(&sub)?;
-                shown["target"] = json!(xl_store::redact_url(&sub.target));
                 shown["secret"] = json!(sub.secret);
                 say(&shown.to_string())
             })
@@ -107,18 +106,8 @@ pub fn run(command: HooksCommand) -> anyhow::Result<()> {
             let rows: Vec<serde_json::Value> = s
                 .subscriptions()
                 .await?
-                .into_iter()
-                .map(|sub| {
-                    let c = counts
-                        .iter()
-                        .find(|(id, _)| *id == sub.id)
-                        .map(|(_, c)| c.clone())
-                        .unwrap_or_default();
-                    let mut v = serde_json::to_value(&sub).unwrap_or_default();
-                    v["target"] = json!(xl_store::redact_url(&sub.target));
-                    v["outbox"] = serde_json::to_value(c).unwrap_or_default();
-                    v
-                })
+                .iter()
+                .map(|sub| sub.view(&counts))
                 .collect();
             json_lines(&rows)
         }),
