@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh machine: Debian packages, the ONNX Runtime library and the plate
-# models, each pinned by version and verified by sha256 into .cache/ (git-ignored).
+# models, each pinned by version and verified by sha256 into .cache/ (git-ignored), and the
+# browser tests' npm packages from their lock file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE=.cache
@@ -9,7 +10,8 @@ mkdir -p "$CACHE/wheels" "$CACHE/lib" models/plates
 APT_PACKAGES=(libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools fonts-wqy-zenhei fonts-dejavu-extra
-  ffmpeg pkg-config unzip python3-venv)
+  ffmpeg pkg-config unzip python3-venv
+  chromium nodejs npm)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -75,4 +77,13 @@ if [ "$(cat "$S3_VENV/.ok" 2>/dev/null)" != "$s3_reqs_sha" ] || [ ! -x "$S3_VENV
     --require-hashes --only-binary=:all: -r "$S3_REQS"
   echo "$s3_reqs_sha" > "$S3_VENV/.ok"
 fi
-echo "setup: ok (ORT $ORT_VERSION at $ORT_LIB, plate models in models/plates, moto_server in $S3_VENV)"
+# The command view's browser tests: playwright-core (no browser download: it drives Debian's
+# Chromium) installed from the committed lock file; .ok holds the lock's sha256.
+BROWSER_TESTS=tests/browser
+lock_sha=$(sha256sum "$BROWSER_TESTS/package-lock.json" | cut -d' ' -f1)
+if [ "$(cat "$BROWSER_TESTS/node_modules/.ok" 2>/dev/null)" != "$lock_sha" ]; then
+  echo "setup: installing browser test packages into $BROWSER_TESTS/node_modules"
+  (cd "$BROWSER_TESTS" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
+  echo "$lock_sha" > "$BROWSER_TESTS/node_modules/.ok"
+fi
+echo "setup: ok (ORT $ORT_VERSION at $ORT_LIB, plate models in models/plates, moto_server in $S3_VENV, Chromium $(chromium --version 2>/dev/null | awk '{print $2}'))"

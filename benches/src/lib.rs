@@ -3,6 +3,20 @@ use std::path::{Path, PathBuf};
 
 pub mod store_events;
 
+/// WIM intake for harnesses that run the API without pipelines: every record is refused.
+pub struct NoWim;
+
+impl xl_rules::WimIntake for NoWim {
+    fn ingest(&self, _: xl_schema::WimRecord) -> Result<xl_rules::WimIngest, xl_rules::WimReject> {
+        Err(xl_rules::WimReject::Invalid(
+            "not part of this benchmark".into(),
+        ))
+    }
+    fn is_ready(&self) -> bool {
+        false
+    }
+}
+
 /// The repository root.
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")

@@ -78,6 +78,7 @@ impl EventGen {
                     path: Some("rtsp://10.12.0.1:554/cam/1".into()),
                     frame: 0,
                     pts_90k: Some(0),
+                    size: None,
                 },
             },
         }

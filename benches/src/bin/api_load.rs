@@ -22,8 +22,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use xl_api::{ApiDeps, ApiState};
 use xl_benches::store_events::{camera, fill_store, percentiles, plate};
-use xl_rules::{WimIngest, WimIntake, WimReject};
-use xl_schema::WimRecord;
+use xl_benches::NoWim;
 use xl_store::{AuditMode, CameraRecord, Masks, NewGrant, Role, Store, StoreError, Tiers};
 
 const CAMERAS: u32 = 2000;
@@ -38,17 +37,6 @@ fn start() -> DateTime<FixedOffset> {
 fn report(value: serde_json::Value) {
     use std::io::Write;
     let _ = writeln!(std::io::stdout(), "{value}");
-}
-
-struct NoWim;
-
-impl WimIntake for NoWim {
-    fn ingest(&self, _: WimRecord) -> Result<WimIngest, WimReject> {
-        Err(WimReject::Invalid("not part of this benchmark".into()))
-    }
-    fn is_ready(&self) -> bool {
-        false
-    }
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -153,6 +141,7 @@ async fn run(
         audit: mode,
         rate_per_minute: 1_000_000,
         hooks: None,
+        view: Default::default(),
     });
     let audit = state.audit.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -139,6 +139,15 @@ pub const ENDPOINTS: &[Endpoint] = &[
     },
     Endpoint {
         method: "GET",
+        path: "/api/v1/view-config",
+        access: Public,
+        summary: "settings of the command view page (map tile source); no event data",
+        params: &[],
+        body: None,
+        produces: "json",
+    },
+    Endpoint {
+        method: "GET",
         path: "/api/v1/me",
         access: AtLeast(Viewer),
         summary: "sign in: who the token belongs to (audited as a login)",
@@ -162,6 +171,15 @@ pub const ENDPOINTS: &[Endpoint] = &[
         summary: "one event in scope, masked as granted",
         params: EVENT_ID,
         body: None,
+        produces: "json",
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/events/{id}/review",
+        access: AtLeast(Analyst),
+        summary: "confirm a violation in scope, or dismiss it with a reason (audited; the event's reviews are in its detail)",
+        params: EVENT_ID,
+        body: Some("Review"),
         produces: "json",
     },
     Endpoint {
@@ -393,6 +411,9 @@ fn schemas() -> Value {
         "Redeliver": {"type": "object", "properties": {
             "dead": {"type": "boolean"}, "from": {"type": "string", "format": "date-time"},
             "to": {"type": "string", "format": "date-time"}}},
+        "Review": {"type": "object", "required": ["decision"], "properties": {
+            "decision": {"type": "string", "enum": ["confirm", "dismiss"]},
+            "reason": {"type": "string", "maxLength": 500, "description": "required to dismiss"}}},
         "WimRecord": {"type": "object", "description": "see docs/wim.md"}
     })
 }

@@ -200,7 +200,7 @@ fn search_resource(params: &HashMap<String, String>) -> String {
     format!("events?{}", parts.join("&"))
 }
 
-fn event_id(raw: &str) -> Result<Uuid, Problem> {
+pub(crate) fn event_id(raw: &str) -> Result<Uuid, Problem> {
     Uuid::parse_str(raw).map_err(|_| bad("id", "id must be an event id (UUID)"))
 }
 
@@ -228,13 +228,19 @@ pub(crate) async fn detail(
     {
         return r;
     }
-    match found {
-        Some(s) => Json(masked_event_json(&s.item, s.masks, &s.withheld)).into_response(),
-        None => not_found("no such event in your scope"),
-    }
+    let Some(s) = found else {
+        return not_found("no such event in your scope");
+    };
+    let reviews = match state.tiers.hot.reviews(id).await {
+        Ok(r) => r,
+        Err(e) => return store_problem(e),
+    };
+    let mut shown = masked_event_json(&s.item, s.masks, &s.withheld);
+    shown["reviews"] = crate::review::reviews_json(&s.item, s.masks, &reviews);
+    Json(shown).into_response()
 }
 
-fn not_found(detail: &str) -> Response {
+pub(crate) fn not_found(detail: &str) -> Response {
     Problem::new(StatusCode::NOT_FOUND, "not found", detail).into_response()
 }
 

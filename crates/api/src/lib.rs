@@ -11,9 +11,11 @@ mod hooks;
 mod live;
 mod metrics;
 mod problem;
+mod review;
 mod server;
 mod tail;
 pub mod tls;
+pub mod web;
 pub mod wim;
 
 pub use auth::{Caller, RateLimits};

@@ -22,8 +22,9 @@ use crate::auth::{authorize, RateLimits};
 use crate::endpoints::{openapi, Endpoint, ENDPOINTS};
 use crate::metrics::Metrics;
 use crate::tls::{ClientAddr, TlsListener};
+use crate::web::ViewSettings;
 use crate::wim::parse_wim_json;
-use crate::{admin, events, hooks, live, Problem};
+use crate::{admin, events, hooks, live, review, web, Problem};
 
 /// A WIM batch is a few records, an admin body smaller still; anything bigger is a mistake or
 /// an attack.
@@ -44,6 +45,8 @@ pub struct ApiDeps {
     pub rate_per_minute: u32,
     /// The webhook dispatcher's figures, when this process runs it.
     pub hooks: Option<Arc<HookStats>>,
+    /// The command view's settings.
+    pub view: ViewSettings,
 }
 
 /// What the handlers share.
@@ -58,6 +61,7 @@ pub struct ApiState {
     pub metrics: Arc<Metrics>,
     pub limits: Arc<RateLimits>,
     pub hooks: Option<Arc<HookStats>>,
+    pub view: ViewSettings,
 }
 
 impl ApiState {
@@ -73,6 +77,7 @@ impl ApiState {
             metrics: Arc::default(),
             limits: Arc::new(RateLimits::new(deps.rate_per_minute)),
             hooks: deps.hooks,
+            view: deps.view,
         }
     }
 }
@@ -126,9 +131,11 @@ fn handler(e: &Endpoint) -> MethodRouter<ApiState> {
         ("GET", "/healthz") => get(|| async { "ok" }),
         ("GET", "/metrics") => get(metrics),
         ("GET", "/api/v1/openapi.json") => get(|| async { Json(openapi()) }),
+        ("GET", "/api/v1/view-config") => get(web::view_config),
         ("GET", "/api/v1/me") => get(events::me),
         ("GET", "/api/v1/events") => get(events::search),
         ("GET", "/api/v1/events/{id}") => get(events::detail),
+        ("POST", "/api/v1/events/{id}/review") => post(review::review),
         ("GET", "/api/v1/events/{id}/evidence/{index}") => get(events::evidence),
         ("GET", "/api/v1/plates/{plate}/trajectory") => get(events::trajectory),
         ("GET", "/api/v1/cameras") => get(events::cameras),
@@ -155,7 +162,7 @@ fn handler(e: &Endpoint) -> MethodRouter<ApiState> {
 }
 
 pub fn router(state: ApiState) -> Router {
-    let mut router = Router::new();
+    let mut router = web::routes(&state);
     for e in ENDPOINTS {
         let route = handler(e).layer(from_fn_with_state((state.clone(), e), authorize));
         router = router.route(e.path, route);

@@ -143,6 +143,8 @@ fn probe(w: &World, e: &Endpoint) -> (String, Option<Value>) {
         // Flow counts only, to a port nothing listens on; no dispatcher runs in this world.
         "NewHook" => json!({"target": "http://127.0.0.1:9/probe", "kinds": ["flow_count"]}),
         "Redeliver" => json!({"dead": true}),
+        // events[0] is a plate read: refused as an observation (400), never as a role.
+        "Review" => json!({"decision": "confirm"}),
         other => panic!("no probe body for schema {other}"),
     });
     (path, body)
@@ -252,6 +254,14 @@ async fn case(w: &World, e: &Endpoint) {
         }
         ("GET", "/api/v1/events") => search_sets(w).await,
         ("GET", "/api/v1/events/{id}") => details(w).await,
+        ("POST", "/api/v1/events/{id}/review") => reviews(w).await,
+        ("GET", "/api/v1/view-config") => {
+            let config = w
+                .call("GET", "/api/v1/view-config", None, None)
+                .await
+                .json();
+            assert_eq!(config, json!({"tile_url": null, "tile_attribution": null}));
+        }
         ("GET", "/api/v1/events/{id}/evidence/{index}") => evidence(w).await,
         ("GET", "/api/v1/plates/{plate}/trajectory") => trajectories(w).await,
         ("GET", "/api/v1/cameras") => {
@@ -786,6 +796,138 @@ async fn details(w: &World) {
                 ),
             }
         }
+    }
+}
+
+/// Reviews: an analyst or above reviews the violations in their scope (201, then listed in the
+/// event's detail, history kept); out of scope answers 404 as a read would; a plate read is an
+/// observation (400); a dismissal without a reason and an unknown decision are refused by field.
+/// Every attempt is audited with its outcome.
+async fn reviews(w: &World) {
+    let post = |id: uuid::Uuid, user: &str, body: Value| {
+        let token = w.tokens[user].clone();
+        async move {
+            w.call(
+                "POST",
+                &format!("/api/v1/events/{id}/review"),
+                Some(&token),
+                Some(&body),
+            )
+            .await
+        }
+    };
+    for (user, dept, role) in USERS.into_iter().filter(|u| u.2 >= Role::Analyst) {
+        let expected = expected_visible(dept, role);
+        for ev in &w.events {
+            let key = (ev.camera_id.clone(), ev.kind.as_str());
+            let want = match (expected.contains_key(&key), ev.kind) {
+                (false, _) => StatusCode::NOT_FOUND,
+                (true, xl_schema::EventKind::PlateRead) => StatusCode::BAD_REQUEST,
+                (true, _) => StatusCode::CREATED,
+            };
+            let reason = format!("checked by {user}");
+            let r = post(
+                ev.id,
+                user,
+                json!({"decision": "confirm", "reason": reason}),
+            )
+            .await;
+            assert_eq!(
+                r.status,
+                want,
+                "{user} reviews {key:?}: {}",
+                String::from_utf8_lossy(&r.body)
+            );
+            if want == StatusCode::CREATED {
+                assert_eq!(r.json()["user_id"], user);
+                let detail = w
+                    .get(&format!("/api/v1/events/{}", ev.id), user)
+                    .await
+                    .json();
+                let last = detail["reviews"]
+                    .as_array()
+                    .unwrap()
+                    .last()
+                    .unwrap()
+                    .clone();
+                assert_eq!(
+                    (
+                        last["decision"].as_str(),
+                        last["reason"].as_str(),
+                        last["department_id"].as_str()
+                    ),
+                    (Some("confirm"), Some(reason.as_str()), Some(dept))
+                );
+            }
+        }
+    }
+    let hit = w
+        .events
+        .iter()
+        .find(|e| e.kind == xl_schema::EventKind::WatchlistHit)
+        .unwrap();
+    let before = w
+        .get(&format!("/api/v1/events/{}", hit.id), "root")
+        .await
+        .json()["reviews"]
+        .as_array()
+        .unwrap()
+        .len();
+    for (body, field) in [
+        (json!({"decision": "dismiss"}), "reason"),
+        (json!({"decision": "dismiss", "reason": "  "}), "reason"),
+        (json!({"decision": "maybe"}), "decision"),
+        (json!({"decision": "confirm", "note": "x"}), "note"),
+        (
+            json!({"decision": "confirm", "reason": "长".repeat(501)}),
+            "reason",
+        ),
+    ] {
+        let r = post(hit.id, "root", body.clone()).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(r.json()["field"], field, "{body}");
+    }
+    let r = post(
+        hit.id,
+        "root",
+        json!({"decision": "dismiss", "reason": "plate misread: 8 for B"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let after = w
+        .get(&format!("/api/v1/events/{}", hit.id), "root")
+        .await
+        .json()["reviews"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(after.len(), before + 1, "history is kept: {after:?}");
+    assert_eq!(after.last().unwrap()["decision"], "dismiss");
+    w.state.audit.flush().await;
+    let mut records = Vec::new();
+    loop {
+        let filter = xl_store::AuditFilter {
+            department_id: None,
+            after_seq: records.last().map(|r: &xl_store::StoredAudit| r.seq),
+            limit: 10_000,
+        };
+        let page = w.tiers.hot.audit_records(&filter).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        records.extend(page);
+    }
+    let outcomes: BTreeSet<(&str, &str)> = records
+        .iter()
+        .filter(|r| r.record.action == "events.review")
+        .map(|r| (r.record.resource.as_str(), r.record.outcome.as_str()))
+        .collect();
+    let resource = format!("event:{}", hit.id);
+    for outcome in ["ok", "invalid"] {
+        assert!(
+            outcomes.contains(&(resource.as_str(), outcome)),
+            "review of {resource} audited as {outcome}: {outcomes:?}"
+        );
     }
 }
 

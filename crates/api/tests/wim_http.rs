@@ -73,6 +73,7 @@ async fn state() -> (Api, Arc<FuserIntake>) {
         audit: AuditMode::Batched,
         rate_per_minute: 100_000,
         hooks: None,
+        view: Default::default(),
     });
     (
         Api {

@@ -96,6 +96,13 @@ pub struct ApiConfig {
     /// PEM private key of `tls_cert`.
     #[serde(default)]
     pub tls_key: Option<PathBuf>,
+    /// XYZ raster tiles for the command view's map, e.g.
+    /// "https://tiles.county.example/{z}/{x}/{y}.png"; none (default): a plain offline map.
+    #[serde(default)]
+    pub tile_url: Option<String>,
+    /// Credit line shown with the tiles.
+    #[serde(default)]
+    pub tile_attribution: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -205,6 +205,7 @@ mod tests {
                     path: None,
                     frame: 0,
                     pts_90k: None,
+                    size: None,
                 },
             },
         }

@@ -36,6 +36,8 @@ pub struct FrameMeta {
     pub source_path: Option<Arc<str>>,
     /// Factor from analysis pixels to source pixels (x, y).
     pub scale_to_source: (f32, f32),
+    /// The source frame's width and height in pixels (what event coordinates are in).
+    pub source_size: (u32, u32),
 }
 
 impl FrameMeta {
@@ -559,6 +561,7 @@ mod tests {
             source_kind: SourceKind::File,
             source_path: Some(Arc::from("cam-1.mp4")),
             scale_to_source: (1.0, 1.0),
+            source_size: (1280, 720),
         }
     }
 

@@ -313,6 +313,7 @@ fn overload_event(
         path: None,
         frame: 0,
         pts_90k: None,
+        size: None,
     });
     factory.rule_event(RuleEvent {
         kind: EventKind::Overload,

@@ -284,6 +284,7 @@ pub fn source_of(meta: &FrameMeta) -> Source {
         path: meta.source_path.as_deref().map(str::to_string),
         frame: meta.frame_index,
         pts_90k: meta.pts_90k,
+        size: Some([meta.source_size.0, meta.source_size.1]),
     }
 }
 

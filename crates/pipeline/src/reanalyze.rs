@@ -280,6 +280,7 @@ impl Run<'_> {
         ts: DateTime<FixedOffset>,
         time: f64,
         scale: (f32, f32),
+        source_size: (u32, u32),
     ) -> FrameMeta {
         FrameMeta {
             camera_id: camera.clone(),
@@ -290,6 +291,7 @@ impl Run<'_> {
             source_kind: SourceKind::File,
             source_path: Some(Arc::from(path.to_string_lossy().as_ref())),
             scale_to_source: scale,
+            source_size,
         }
     }
 
@@ -315,9 +317,10 @@ impl Run<'_> {
             ab.x1.total_cmp(&bb.x1).then(ab.y1.total_cmp(&bb.y1))
         });
         let camera: Arc<str> = Arc::from(camera);
+        let size = image.dimensions();
         let frame = AnalysedFrame {
             image: Arc::new(image),
-            meta: self.meta(&camera, path, 0, None, ts, 0.0, (1.0, 1.0)),
+            meta: self.meta(&camera, path, 0, None, ts, 0.0, (1.0, 1.0), size),
             vehicles: Arc::from(Vec::new()),
         };
         for (i, obs) in observations.iter().enumerate() {
@@ -439,6 +442,7 @@ impl Run<'_> {
             ts,
             secs,
             scale,
+            (decoded.source_width, decoded.source_height),
         );
         for event in open.analysis.on_frame(
             Arc::new(decoded.image),

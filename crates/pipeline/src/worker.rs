@@ -114,6 +114,7 @@ fn analyse(
         source_kind: SourceKind::Rtsp,
         source_path: Some(slot.source_path.clone()),
         scale_to_source: FrameMeta::scale_of(&frame),
+        source_size: (frame.source_width, frame.source_height),
     };
     analysis.on_frame(
         Arc::new(frame.image),

@@ -105,6 +105,10 @@ pub struct Source {
     pub frame: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pts_90k: Option<i64>,
+    /// Width and height of the source frame: the space of the event's plate corners and
+    /// vehicle box (evidence frames may be smaller).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<[u32; 2]>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -18,6 +18,8 @@ pub enum StoreError {
         id: String,
         source: serde_json::Error,
     },
+    #[error("stored {table} row is invalid: {detail}")]
+    CorruptRow { table: &'static str, detail: String },
     #[error("evidence write to {} failed: {source}", path.display())]
     Evidence {
         path: PathBuf,

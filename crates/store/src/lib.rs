@@ -14,6 +14,7 @@ mod objects;
 mod postgres;
 mod query;
 mod retention;
+mod reviews;
 mod rows;
 mod scope;
 mod sharing;
@@ -36,6 +37,7 @@ pub use hot_tiers::{FileState, ManifestEntry};
 pub use objects::open_object_store;
 pub use query::{EventQuery, RowKey, DEFAULT_PAGE, MAX_PAGE};
 pub use retention::{run_retention, RetentionPolicy, RetentionReport};
+pub use reviews::{is_reviewable, Decision, Review, MAX_REASON_CHARS};
 pub use scope::{mask_plate_text, masked_event_json, AccessMap, Scoped, Visibility};
 pub use sharing::{
     CameraRecord, Department, Grant, IssuedToken, Masks, NewGrant, Principal, Role, TokenInfo, User,

@@ -338,6 +338,7 @@ pub async fn world_with_rate(backend: Backend, rate_per_minute: u32) -> World {
         audit: AuditMode::Batched,
         rate_per_minute,
         hooks: None,
+        view: Default::default(),
     });
     World {
         router: router(state.clone()),

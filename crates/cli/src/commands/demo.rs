@@ -86,6 +86,8 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
             audit: None,
             tls_cert: None,
             tls_key: None,
+            tile_url: None,
+            tile_attribution: None,
         }),
         wim: WimSourcesConfig {
             jsonl: vec![world.wim()],

@@ -51,6 +51,10 @@ pub async fn start(
         rate_per_minute: api_config
             .and_then(|a| a.rate_per_minute)
             .unwrap_or(DEFAULT_RATE_PER_MINUTE),
+        view: xl_api::web::ViewSettings {
+            tile_url: api_config.and_then(|a| a.tile_url.clone()),
+            tile_attribution: api_config.and_then(|a| a.tile_attribution.clone()),
+        },
     });
     if let Some(api) = &system.api {
         let listener = tokio::net::TcpListener::bind(api.listen)

@@ -31,6 +31,7 @@ pub fn event(kind: EventKind, camera: &str, plate: &str, ts: DateTime<FixedOffse
                 path: None,
                 frame: 1,
                 pts_90k: None,
+                size: None,
             },
         },
     }
