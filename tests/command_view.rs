@@ -155,6 +155,23 @@ fn command_view_in_chromium() {
     );
 }
 
+/// The page's pure modules (SSE parsing, clustering, projection, formatting in Asia/Shanghai...)
+/// under Node, without a browser.
+#[test]
+fn page_modules_unit_tests() {
+    let out = Command::new("node")
+        .arg("unit.mjs")
+        .current_dir(repo_root().join("tests/browser"))
+        .output()
+        .expect("node runs (scripts/setup.sh installs it)");
+    assert!(
+        out.status.success(),
+        "unit.mjs failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
