@@ -1,7 +1,8 @@
 //! Store benchmarks (figures for the tiered-store issue), printed as JSON lines:
 //!
 //! * `ingest URL [N]`: N pipeline-shaped events through the batched writer (sustained
-//!   events/s), against a plain single-row INSERT loop on the same store in the same run.
+//!   events/s), against a plain single-row INSERT loop on the same store in the same run; on
+//!   PostgreSQL also through a one-lane writer into `URL_one_lane` (use fresh database names).
 //! * `fill URL N`: loads N events (30 days, 2,000 cameras, 1M plates) for the query benchmark.
 //! * `query URL [ITER]`: plate lookup and camera+time page latency (p50/p99).
 //! * `cold URL FOLDER [ITER]`: moves every event to a cold tier in FOLDER, then the same queries
@@ -67,6 +68,23 @@ async fn ingest(url: &str, n: u64) -> anyhow::Result<()> {
     }
     writer.close().await;
     let batched = n as f64 / t.elapsed().as_secs_f64();
+    // PostgreSQL writes two lanes at once; the same load through one lane, into a second fresh
+    // database, shows what the lanes bring.
+    let one_lane = if store.backend_name() == "postgres" {
+        let other = Store::open(&format!("{url}_one_lane")).await?;
+        let mut gen = EventGen::new(1, start(), Duration::days(1), CAMERAS, PLATES);
+        let events: Vec<_> = (0..n).map(|i| gen.event(i, n)).collect();
+        let writer = EventWriter::spawn_with_lanes(other.clone(), 8192, 1);
+        let t = Instant::now();
+        for e in events {
+            writer.send(e).await?;
+        }
+        writer.close().await;
+        other.close().await;
+        Some((n as f64 / t.elapsed().as_secs_f64()).round())
+    } else {
+        None
+    };
 
     let single_n = (n / 20).clamp(1000, 10_000);
     let mut gen = EventGen::new(2, start(), Duration::days(1), CAMERAS, PLATES);
@@ -81,6 +99,7 @@ async fn ingest(url: &str, n: u64) -> anyhow::Result<()> {
         "bench": "ingest", "backend": store.backend_name(), "events": n,
         "batched_events_per_s": batched.round(), "single_row_events_per_s": single.round(),
         "ratio": (batched / single * 10.0).round() / 10.0, "event_json_bytes": body,
+        "one_lane_events_per_s": one_lane,
     }));
     store.close().await;
     Ok(())

@@ -35,8 +35,16 @@ pub struct WriterStats {
     pub spill_files: AtomicU64,
 }
 
+/// Batches written at once on PostgreSQL: each lane has its own connection, so the server
+/// works on two transactions while the next batch is collected (on 2 cores the single writer left
+/// one idle). SQLite has one writer at a time, so it gets one lane.
+const POSTGRES_LANES: usize = 2;
+
 /// Handle to the writer task. `send` waits for room when the channel is full (back-pressure on
 /// the producers, never loss); `close` drains everything already accepted.
+///
+/// Events are split into lanes by camera, each written by its own task in arrival order, so a
+/// camera's events are stored (and their webhook deliveries queued) in the order they came.
 pub struct EventWriter {
     tx: mpsc::Sender<Event>,
     task: JoinHandle<()>,
@@ -55,10 +63,49 @@ impl EventWriter {
         Self::start(store, capacity, Some(spill_dir))
     }
 
+    /// A writer with exactly `lanes` lanes (the benchmarks compare lane counts).
+    pub fn spawn_with_lanes(store: Store, capacity: usize, lanes: usize) -> Self {
+        Self::start_lanes(store, capacity, None, lanes)
+    }
+
     fn start(store: Store, capacity: usize, spill_dir: Option<PathBuf>) -> Self {
+        let lanes = match store.backend_name() {
+            "postgres" => POSTGRES_LANES,
+            _ => 1,
+        };
+        Self::start_lanes(store, capacity, spill_dir, lanes)
+    }
+
+    fn start_lanes(
+        store: Store,
+        capacity: usize,
+        spill_dir: Option<PathBuf>,
+        lanes: usize,
+    ) -> Self {
+        let lanes = lanes.max(1);
         let (tx, rx) = mpsc::channel(capacity);
         let stats = Arc::new(WriterStats::default());
-        let task = tokio::spawn(run(store, rx, stats.clone(), spill_dir));
+        let task = if lanes == 1 {
+            let spill = spill_dir.map(|dir| lane_spill(&dir, 0, 1, stats.clone()));
+            tokio::spawn(run(store, rx, stats.clone(), spill))
+        } else {
+            let mut senders = Vec::with_capacity(lanes);
+            let mut tasks = Vec::with_capacity(lanes);
+            for lane in 0..lanes {
+                let (lane_tx, lane_rx) = mpsc::channel((capacity / lanes).max(1));
+                let spill = spill_dir
+                    .as_ref()
+                    .map(|dir| lane_spill(dir, lane, lanes, stats.clone()));
+                tasks.push(tokio::spawn(run(
+                    store.clone(),
+                    lane_rx,
+                    stats.clone(),
+                    spill,
+                )));
+                senders.push(lane_tx);
+            }
+            tokio::spawn(route(rx, senders, tasks))
+        };
         Self { tx, task, stats }
     }
 
@@ -87,13 +134,68 @@ impl EventWriter {
     }
 }
 
+/// The lane of a camera: stable for the process (ordering only matters within one run; spilled
+/// batches from an earlier run are replayed before the lane writes anything new).
+fn lane_of(camera_id: &str, lanes: usize) -> usize {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    camera_id.hash(&mut h);
+    (h.finish() % lanes as u64) as usize
+}
+
+/// Lane 0 spills into `dir` itself (where a one-lane writer spills), lane k into `dir/lane-k`.
+/// Lane 0 also replays the folders of lanes that no longer exist (fewer lanes after a restart),
+/// so nothing spilled is left behind.
+fn lane_spill(dir: &Path, lane: usize, lanes: usize, stats: Arc<WriterStats>) -> Spill {
+    if lane > 0 {
+        return Spill::open(dir.join(format!("lane-{lane}")), Vec::new(), stats);
+    }
+    let orphans = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_prefix("lane-"))
+                .and_then(|k| k.parse::<usize>().ok())
+                .is_some_and(|k| k >= lanes)
+        })
+        .collect();
+    Spill::open(dir.to_path_buf(), orphans, stats)
+}
+
+/// Hands each event to its camera's lane, then waits for every lane to drain.
+async fn route(
+    mut rx: mpsc::Receiver<Event>,
+    lanes: Vec<mpsc::Sender<Event>>,
+    tasks: Vec<JoinHandle<()>>,
+) {
+    while let Some(event) = rx.recv().await {
+        let lane = lane_of(&event.camera_id, lanes.len());
+        if lanes[lane].send(event).await.is_err() {
+            error!(
+                lane,
+                "event writer lane stopped; events can no longer be written"
+            );
+            break;
+        }
+    }
+    drop(lanes);
+    for task in tasks {
+        if let Err(e) = task.await {
+            error!(error = %e, "event writer lane failed");
+        }
+    }
+}
+
 async fn run(
     store: Store,
     mut rx: mpsc::Receiver<Event>,
     stats: Arc<WriterStats>,
-    spill_dir: Option<PathBuf>,
+    spill: Option<Spill>,
 ) {
-    let spill = spill_dir.map(|dir| Spill::open(dir, stats.clone()));
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut open = true;
     while open {
@@ -180,15 +282,21 @@ async fn write_batch(store: &Store, batch: &[Event], stats: &WriterStats, attemp
 /// Spill files: one JSON Lines file per refused batch, named so they sort oldest first.
 struct Spill {
     dir: PathBuf,
+    /// More folders whose files this spill replays (never writes to), oldest first.
+    replay_also: Vec<PathBuf>,
+    /// This spill's files not yet replayed (the stats add up every lane's).
+    files_pending: AtomicU64,
     stats: Arc<WriterStats>,
     sequence: AtomicU64,
     last_replay: std::sync::Mutex<Option<tokio::time::Instant>>,
 }
 
 impl Spill {
-    fn open(dir: PathBuf, stats: Arc<WriterStats>) -> Self {
+    fn open(dir: PathBuf, replay_also: Vec<PathBuf>, stats: Arc<WriterStats>) -> Self {
         let spill = Self {
             dir,
+            replay_also,
+            files_pending: AtomicU64::new(0),
             stats,
             sequence: AtomicU64::new(0),
             last_replay: std::sync::Mutex::new(None),
@@ -197,8 +305,19 @@ impl Spill {
         if found > 0 {
             info!(dir = %spill.dir.display(), files = found, "found spilled events from an earlier run");
         }
-        spill.stats.spill_files.store(found, Ordering::Relaxed);
+        spill.files_pending.store(found, Ordering::Relaxed);
+        spill.stats.spill_files.fetch_add(found, Ordering::Relaxed);
         spill
+    }
+
+    fn add_pending(&self) {
+        self.files_pending.fetch_add(1, Ordering::Relaxed);
+        self.stats.spill_files.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn remove_pending(&self) {
+        self.files_pending.fetch_sub(1, Ordering::Relaxed);
+        self.stats.spill_files.fetch_sub(1, Ordering::Relaxed);
     }
 
     /// Whether REPLAY_EVERY has passed since the last replay attempt.
@@ -210,18 +329,18 @@ impl Spill {
     }
 
     fn pending(&self) -> u64 {
-        self.stats.spill_files.load(Ordering::Relaxed)
+        self.files_pending.load(Ordering::Relaxed)
     }
 
+    /// Spill files to replay, oldest first (names start with a UUIDv7).
     fn files(&self) -> Vec<PathBuf> {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir)
-            .into_iter()
-            .flatten()
-            .flatten()
+        let mut files: Vec<PathBuf> = std::iter::once(&self.dir)
+            .chain(&self.replay_also)
+            .flat_map(|dir| std::fs::read_dir(dir).into_iter().flatten().flatten())
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
             .collect();
-        files.sort();
+        files.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
         files
     }
 
@@ -235,7 +354,7 @@ impl Spill {
                     self.stats
                         .spilled
                         .fetch_add(batch.len() as u64, Ordering::Relaxed);
-                    self.stats.spill_files.fetch_add(1, Ordering::Relaxed);
+                    self.add_pending();
                     warn!(file = %path.display(), events = batch.len(), "store unavailable: events spilled to disk");
                     return;
                 }
@@ -280,7 +399,7 @@ impl Spill {
                     let aside = path.with_extension("unreadable");
                     error!(file = %path.display(), moved_to = %aside.display(), error = %e, "unreadable spill file set aside");
                     if std::fs::rename(&path, &aside).is_ok() {
-                        self.stats.spill_files.fetch_sub(1, Ordering::Relaxed);
+                        self.remove_pending();
                     }
                     continue;
                 }
@@ -303,7 +422,7 @@ impl Spill {
             self.stats
                 .replayed
                 .fetch_add(events.len() as u64, Ordering::Relaxed);
-            self.stats.spill_files.fetch_sub(1, Ordering::Relaxed);
+            self.remove_pending();
             info!(file = %path.display(), events = events.len(), "spilled events written to the store");
         }
     }
