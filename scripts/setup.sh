@@ -10,13 +10,17 @@ mkdir -p "$CACHE/wheels" "$CACHE/lib" models/plates
 APT_PACKAGES=(libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools fonts-wqy-zenhei fonts-dejavu-extra
-  ffmpeg pkg-config unzip python3-venv
-  chromium nodejs npm)
+  ffmpeg pkg-config unzip python3-venv chromium)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js and npm come with the machine (its nodejs package bundles npm, which conflicts with
+# Debian's separate npm package); only a machine without them gets Debian's.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
