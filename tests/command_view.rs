@@ -155,6 +155,48 @@ fn command_view_in_chromium() {
     );
 }
 
+/// `xl serve`: the API and the page over a config's store, with no pipelines running.
+#[test]
+fn serve_runs_the_api_and_page_without_pipelines() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::write_config(dir.path(), free_port(), 2);
+    let api = free_port();
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!("\n[api]\nlisten = \"127.0.0.1:{api}\"\n"));
+    std::fs::write(&config, text).unwrap();
+    let mut cmd = xl();
+    cmd.args(["serve", "--duration", "60", "--config"])
+        .arg(&config);
+    let mut serve = Background::spawn(cmd, dir.path().join("serve.log"));
+    assert!(
+        wait_for_port(api, Duration::from_secs(60)),
+        "xl serve did not listen:\n{}",
+        serve.log_text()
+    );
+    let get = |path: &str| {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", api)).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    };
+    let page = get("/");
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.contains("content-security-policy"), "{page}");
+    assert!(get("/api/v1/cameras").starts_with("HTTP/1.1 401"));
+    let status = serve.interrupt(Duration::from_secs(30));
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "xl serve stops cleanly: {status:?}\n{}",
+        serve.log_text()
+    );
+}
+
 /// The page's pure modules (SSE parsing, clustering, projection, formatting in Asia/Shanghai...)
 /// under Node, without a browser.
 #[test]

@@ -7,6 +7,7 @@ mod admin;
 mod auth;
 pub mod endpoints;
 mod events;
+mod follow;
 mod hooks;
 mod live;
 mod metrics;
@@ -19,6 +20,7 @@ pub mod web;
 pub mod wim;
 
 pub use auth::{Caller, RateLimits};
+pub use follow::{follow_store, FollowOptions};
 pub use problem::Problem;
 pub use server::{router, serve, serve_tls, ApiDeps, ApiState, DEFAULT_RATE_PER_MINUTE};
 pub use tail::{follow_wim_files, TailStats};

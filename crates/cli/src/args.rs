@@ -19,6 +19,9 @@ pub enum Command {
     Sim(SimArgs),
     /// Run the pipeline for the cameras in a config file.
     Run(RunArgs),
+    /// The HTTP API, command view and webhook dispatcher over a config's store, without
+    /// pipelines; the live feed follows the store.
+    Serve(ServeArgs),
     /// Simulator + pipeline + store on embedded defaults, printing plate reads as they happen.
     Demo(DemoArgs),
     /// Re-run a pipeline over image and video files or folders; JSONL events out.
@@ -359,6 +362,15 @@ pub struct RunArgs {
     /// Inference worker threads (default: runtime.workers, else one per core).
     #[arg(long)]
     pub workers: Option<usize>,
+    /// Stop gracefully after this many seconds (default: until Ctrl-C).
+    #[arg(long)]
+    pub duration: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[arg(long, default_value = "xl.toml")]
+    pub config: PathBuf,
     /// Stop gracefully after this many seconds (default: until Ctrl-C).
     #[arg(long)]
     pub duration: Option<f64>,

@@ -8,6 +8,7 @@ pub mod cold;
 mod error;
 mod evidence;
 mod flow;
+mod follow;
 mod hooks;
 mod hot_tiers;
 mod objects;
@@ -30,6 +31,7 @@ pub use audit::{
 pub use error::StoreError;
 pub use evidence::{encode_jpeg, EvidenceStats, EvidenceStore};
 pub use flow::{flow_rows, FlowQuery, FlowRow};
+pub use follow::uuid_v7_floor;
 pub use hooks::{
     Failure, NewSubscription, OutboxCounts, OutboxRow, Redeliver, Subscription, SubscriptionState,
 };

@@ -8,6 +8,7 @@ mod pipeline_file;
 mod reanalyze;
 mod retention;
 mod run;
+mod serve;
 mod services;
 mod sharing;
 mod shutdown;
@@ -23,6 +24,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Sim(a) => sim::run(a),
         Command::Run(a) => run::run(a),
+        Command::Serve(a) => serve::run(a),
         Command::Demo(a) => demo::run(a),
         Command::Reanalyze(a) => reanalyze::run(a),
         Command::Events {
