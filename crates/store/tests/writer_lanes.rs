@@ -3,8 +3,7 @@
 //! spill files of lanes that no longer exist are replayed, not forgotten.
 use std::collections::HashMap;
 
-use chrono::DateTime;
-use xl_schema::{Event, EventKind};
+use xl_schema::Event;
 use xl_store::{EventWriter, NewSubscription, Role, Store};
 
 #[path = "support/pg.rs"]
@@ -14,14 +13,7 @@ mod pg;
 mod events;
 
 fn event(i: i64) -> Event {
-    let ts = DateTime::parse_from_rfc3339("2026-11-29T10:00:00+08:00").unwrap()
-        + chrono::Duration::milliseconds(i * 10);
-    events::event(
-        EventKind::PlateRead,
-        &format!("cam-{}", i % 16),
-        &format!("皖S{:05}", i % 977),
-        ts,
-    )
+    events::numbered(i, 16)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,9 +3,8 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use chrono::DateTime;
 use uuid::Uuid;
-use xl_schema::{Event, EventKind};
+use xl_schema::Event;
 use xl_store::{EventWriter, Store};
 
 #[path = "support/pg.rs"]
@@ -17,14 +16,7 @@ mod proxy;
 mod events;
 
 fn event(i: i64) -> Event {
-    let ts = DateTime::parse_from_rfc3339("2026-11-29T10:00:00+08:00").unwrap()
-        + chrono::Duration::milliseconds(i * 10);
-    events::event(
-        EventKind::PlateRead,
-        &format!("cam-{}", i % 8),
-        &format!("皖S{:05}", i % 977),
-        ts,
-    )
+    events::numbered(i, 8)
 }
 
 /// Outage length: 30 s as the issue asks; XL_OUTAGE_SECS shortens it for quick local runs.

@@ -36,3 +36,16 @@ pub fn event(kind: EventKind, camera: &str, plate: &str, ts: DateTime<FixedOffse
         },
     }
 }
+
+/// Plate read number `i` of a steady stream: 10 ms apart from 2026-11-29 10:00 (+08:00), over
+/// `cameras` cameras (`cam-0`...) in turn and 977 plates.
+pub fn numbered(i: i64, cameras: i64) -> Event {
+    let ts = DateTime::parse_from_rfc3339("2026-11-29T10:00:00+08:00").unwrap()
+        + chrono::Duration::milliseconds(i * 10);
+    event(
+        EventKind::PlateRead,
+        &format!("cam-{}", i % cameras),
+        &format!("皖S{:05}", i % 977),
+        ts,
+    )
+}
