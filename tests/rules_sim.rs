@@ -16,6 +16,7 @@ const START: &str = "2026-11-29T09:00:00+08:00";
 struct Outcome {
     dir: tempfile::TempDir,
     events: Vec<Event>,
+    events_path: std::path::PathBuf,
     scores: BTreeMap<String, RuleScore>,
 }
 
@@ -77,6 +78,7 @@ fn export_and_reanalyze(cameras: usize, secs: u32, seed: u64) -> Outcome {
     Outcome {
         dir,
         events,
+        events_path,
         scores,
     }
 }
@@ -155,4 +157,24 @@ fn rules_on_simulated_footage_match_the_truth() {
         let read = &plate.as_ref().unwrap().text;
         assert_eq!(*fuzzy, read != listed, "{read} vs {listed}");
     }
+
+    // The export's plate truth scores the same footage's plate reads (`xl eval plates`).
+    let figures = o.dir.path().join("plates.json");
+    let eval = run(xl()
+        .args(["eval", "plates", "--truth"])
+        .arg(o.dir.path().join("truth.jsonl"))
+        .arg("--events")
+        .arg(&o.events_path)
+        .arg("--json")
+        .arg(&figures));
+    assert!(eval.status.success(), "{}", stderr(&eval));
+    let f: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&figures).unwrap()).unwrap();
+    let (passes, recall, unknown) = (
+        f["passes"].as_u64().unwrap(),
+        f["recall_exact"].as_f64().unwrap(),
+        f["unknown_text_rate"].as_f64().unwrap(),
+    );
+    assert!(passes >= 15, "{f}");
+    assert!(recall >= 0.85 && unknown <= 0.10, "{f}");
 }

@@ -494,6 +494,23 @@ pub enum EventsCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum EvalCommand {
+    /// Plate-read accuracy: plate_read events (JSONL, e.g. from `xl reanalyze` of
+    /// `xl sim --export`) against the simulator's plate truth (`xl sim --truth`).
+    Plates {
+        #[arg(long)]
+        truth: PathBuf,
+        #[arg(long)]
+        events: PathBuf,
+        /// Score passes from this time (RFC 3339); default: the first pass.
+        #[arg(long)]
+        from: Option<String>,
+        /// Score passes until this time (RFC 3339); default: the last pass's end.
+        #[arg(long)]
+        to: Option<String>,
+        /// Write the score as JSON here too.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Precision and recall per rule: events (JSONL, e.g. from `xl reanalyze`) against the
     /// simulator's rules-truth.jsonl.
     Rules {

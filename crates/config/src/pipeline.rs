@@ -123,7 +123,7 @@ pub struct PlateSettings {
 impl Default for PlateSettings {
     fn default() -> Self {
         Self {
-            detector_score_threshold: 0.7,
+            detector_score_threshold: 0.5,
             nms_iou: 0.4,
             min_plate_width_px: 40.0,
             min_text_confidence: 0.5,

@@ -31,7 +31,7 @@ impl Default for DetectorConfig {
     fn default() -> Self {
         Self {
             max_side: 1280,
-            score_threshold: 0.7,
+            score_threshold: 0.5,
             nms_iou: 0.4,
         }
     }

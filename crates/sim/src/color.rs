@@ -13,6 +13,19 @@ pub fn rgb_to_yuv8(rgb: [f32; 3]) -> [u8; 3] {
     rgb_to_yuv(rgb).map(|c| c.round().clamp(0.0, 255.0) as u8)
 }
 
+/// The inverse of `rgb_to_yuv8`, for tools that save rendered sprites as images.
+#[cfg(test)]
+pub fn yuv8_to_rgb8(yuv: [u8; 3]) -> [u8; 3] {
+    let [y, u, v] = yuv.map(f32::from);
+    let (y, u, v) = ((y - 16.0) * 1.164_383, u - 128.0, v - 128.0);
+    [
+        y + 1.596_027 * v,
+        y - 0.391_762 * u - 0.812_968 * v,
+        y + 2.017_232 * u,
+    ]
+    .map(|c| c.round().clamp(0.0, 255.0) as u8)
+}
+
 /// Per-camera light: a multiplier and, at dusk, a cool cast.
 pub fn apply_light(rgb: [f32; 3], light: f32, dusk: bool) -> [f32; 3] {
     let tint = if dusk {

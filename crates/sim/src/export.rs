@@ -9,6 +9,7 @@ use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
 use xl_schema::VideoCodec;
 
+use crate::truth::{iteration_records, TruthWriter};
 use crate::world::camera_id;
 use crate::world_files::{write_wim_all, write_world, WorldFiles};
 use crate::{prepare_clips, SimConfig, SimError};
@@ -21,8 +22,9 @@ pub struct Export {
     pub t0: DateTime<FixedOffset>,
 }
 
-/// Writes `dir/cam-<i>.mp4` and the world files (`dir/world/...`) for `secs` seconds of the
-/// timeline starting at `t0`. Only H.264 is exported.
+/// Writes `dir/cam-<i>.mp4`, the world files (`dir/world/...`) and the plate truth
+/// (`config.truth_path`) for `secs` seconds of the timeline starting at `t0`. Only H.264 is
+/// exported.
 pub fn export(
     config: &SimConfig,
     dir: &Path,
@@ -49,8 +51,18 @@ pub fn export(
         dir: dir.join("world"),
     };
     let scenarios: Vec<_> = prepared.into_iter().map(|p| p.scenario).collect();
-    let records = write_world(&world, config.seed, &scenarios, t0, secs)?;
     let end = t0 + chrono::Duration::seconds(i64::from(secs));
+    // The plate truth of the footage, as `xl sim` writes it live: passes wholly inside it.
+    let mut truth = TruthWriter::create(&config.truth_path)?;
+    for iteration in 0..u64::from(secs.div_ceil(config.clip_secs.max(1))) {
+        let passes: Vec<_> = iteration_records(&scenarios, t0, iteration)
+            .into_iter()
+            .filter(|r| r.visible_to < end)
+            .collect();
+        truth.write(&passes)?;
+    }
+    truth.sync();
+    let records = write_world(&world, config.seed, &scenarios, t0, secs)?;
     let records: Vec<_> = records.into_iter().filter(|r| r.ts < end).collect();
     write_wim_all(&world, &records)?;
     Ok(Export { videos, world, t0 })

@@ -26,6 +26,8 @@ pub struct PlateFont {
     latin: Option<FontVec>,
     /// Identifies the font bytes for the clip cache key.
     pub fingerprint: String,
+    /// Pixels of bold added to CJK strokes (a regular-weight face needs two).
+    cjk_bolden: usize,
 }
 
 /// Coverage mask (0..=255) of one character fitted into a `w` x `h` cell.
@@ -48,15 +50,21 @@ impl PlateFont {
     }
 
     pub fn load_from(path: &Path) -> Result<PlateFont, SimError> {
+        Self::load_face(path, 0, 2)
+    }
+
+    /// Face `index` of a collection, with `cjk_bolden` pixels of bold added to CJK strokes.
+    pub fn load_face(path: &Path, index: u32, cjk_bolden: usize) -> Result<PlateFont, SimError> {
         let data = std::fs::read(path).map_err(|source| SimError::Io {
             context: "reading font",
             path: path.to_path_buf(),
             source,
         })?;
-        let mut fingerprint = format!("{}:{}", path.display(), data.len());
-        let font = FontVec::try_from_vec_and_index(data, 0).map_err(|_| SimError::FontInvalid {
-            path: path.to_path_buf(),
-        })?;
+        let mut fingerprint = format!("{}:{}#{index}+{cjk_bolden}", path.display(), data.len());
+        let font =
+            FontVec::try_from_vec_and_index(data, index).map_err(|_| SimError::FontInvalid {
+                path: path.to_path_buf(),
+            })?;
         let latin = LATIN_CANDIDATES.iter().map(Path::new).find_map(|p| {
             let data = std::fs::read(p).ok()?;
             fingerprint.push_str(&format!("|{}:{}", p.display(), data.len()));
@@ -66,6 +74,7 @@ impl PlateFont {
             font,
             latin,
             fingerprint,
+            cjk_bolden,
         })
     }
 
@@ -106,8 +115,11 @@ impl PlateFont {
                 y: 100.0 * hf * 0.96 / gh.max(1.0),
             }
         };
-        let font = self.font_for(c);
-        let g = font.glyph_id(c).with_scale(scale);
+        // The plate face's Q is its O with a diagonal tail through the lower right of the bowl; a
+        // text face's Q (a short stub under the bowl) is read as 0 by plate recognisers.
+        let drawn = if c == 'Q' { 'O' } else { c };
+        let font = self.font_for(drawn);
+        let g = font.glyph_id(drawn).with_scale(scale);
         if let Some(og) = font.outline_glyph(g) {
             let b = og.px_bounds();
             let ox = ((wf - b.width()) / 2.0).round() as i32;
@@ -120,17 +132,40 @@ impl PlateFont {
                 }
             });
         }
+        if c == 'Q' {
+            draw_q_tail(&mut alpha, w, h);
+        }
         // Plate typefaces are bold: thicken the regular-weight CJK strokes by two pixels, and the
         // (already bold) Latin ones by one when they come from the CJK font.
         let passes = match (c.is_ascii(), self.latin.is_some()) {
             (true, true) => 0,
             (true, false) => 1,
-            (false, _) => 2,
+            (false, _) => self.cjk_bolden,
         };
         for _ in 0..passes {
             dilate(&mut alpha, w, h);
         }
         GlyphMask { w, h, alpha }
+    }
+}
+
+/// GA 36's Q tail: a stroke as thick as the bowl's, from inside the bowl's lower right to past
+/// its bottom-right edge.
+fn draw_q_tail(alpha: &mut [u8], w: usize, h: usize) {
+    let (wf, hf) = (w as f32, h as f32);
+    let (x0, y0, x1, y1) = (0.52 * wf, 0.66 * hf, 0.98 * wf, 0.99 * hf);
+    let half = 0.09 * wf.max(hf * 0.5);
+    let (dx, dy) = (x1 - x0, y1 - y0);
+    let len2 = dx * dx + dy * dy;
+    for y in 0..h {
+        for x in 0..w {
+            let (px, py) = (x as f32 + 0.5, y as f32 + 0.5);
+            let t = (((px - x0) * dx + (py - y0) * dy) / len2).clamp(0.0, 1.0);
+            let d = (px - (x0 + t * dx)).hypot(py - (y0 + t * dy));
+            let cov = (half + 0.5 - d).clamp(0.0, 1.0);
+            let a = &mut alpha[y * w + x];
+            *a = (*a).max((cov * 255.0) as u8);
+        }
     }
 }
 
@@ -167,5 +202,23 @@ mod tests {
                 .collect();
             assert!(rows.len() > 75, "{c} spans only {} rows", rows.len());
         }
+    }
+
+    #[test]
+    fn q_has_a_tail_through_the_bowl_where_o_is_hollow() {
+        let font = PlateFont::load().unwrap();
+        let ink = |c: char| {
+            let m = font.glyph(c, 45, 90);
+            // The lower right of the counter, inside the bowl.
+            let mut n = 0;
+            for y in 58..66 {
+                for x in 22..28 {
+                    n += (m.alpha[y * 45 + x] > 128) as usize;
+                }
+            }
+            n
+        };
+        let (o, q) = (ink('O'), ink('Q'));
+        assert!(o <= 8 && q >= o + 24, "inked pixels there: O {o}, Q {q}");
     }
 }

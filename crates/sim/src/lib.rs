@@ -12,6 +12,8 @@ mod error;
 mod export;
 mod font;
 mod frame;
+#[cfg(test)]
+mod plate_dump;
 mod plate_render;
 mod plate_text;
 mod prepare;

@@ -16,6 +16,9 @@ const DIGITS: &[u8] = b"0123456789";
 const ANHUI_OFFICES: &[u8] = b"ABCDEFGHJKLMNPRS";
 const OTHER_OFFICES: &[u8] = b"ABCDEFGHJKLMN";
 const OTHER_PROVINCES: &str = "京津冀晋蒙辽吉黑沪苏浙闽赣鲁豫鄂湘粤桂琼渝川贵云陕甘宁新";
+/// Every province the simulator issues, for tools that judge the plate face per province.
+#[cfg(test)]
+pub const ALL_PROVINCES: &str = "皖京津冀晋蒙辽吉黑沪苏浙闽赣鲁豫鄂湘粤桂琼渝川贵云陕甘宁新";
 
 /// The identity part of a plate, shared by all colours: province, office letter and a
 /// five-character serial. Two plates with the same key would read alike, so keys are unique.
@@ -50,6 +53,14 @@ fn candidate(rng: &mut ChaCha8Rng) -> PlateKey {
             pick(rng, OTHER_OFFICES),
         )
     };
+    PlateKey {
+        province,
+        office,
+        serial: random_serial(rng),
+    }
+}
+
+fn random_serial(rng: &mut ChaCha8Rng) -> [char; 5] {
     let mut serial = ['0'; 5];
     for c in serial.iter_mut() {
         // Real serials are mostly digits with one or two letters mixed in.
@@ -59,10 +70,18 @@ fn candidate(rng: &mut ChaCha8Rng) -> PlateKey {
             pick(rng, DIGITS)
         };
     }
-    PlateKey {
-        province,
-        office,
-        serial,
+    serial
+}
+
+#[cfg(test)]
+impl PlateKey {
+    /// A random key of `province`, for tools that judge the plate face per province.
+    pub fn random_in(province: char, rng: &mut ChaCha8Rng) -> PlateKey {
+        PlateKey {
+            province,
+            office: pick(rng, OTHER_OFFICES),
+            serial: random_serial(rng),
+        }
     }
 }
 

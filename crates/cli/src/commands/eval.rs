@@ -1,4 +1,4 @@
-//! `xl eval rules`: per-rule precision and recall against simulator truth.
+//! `xl eval rules` and `xl eval plates`: precision and recall against simulator truth.
 use std::path::Path;
 
 use anyhow::Context;
@@ -17,17 +17,7 @@ pub fn rules(
         .with_context(|| format!("cannot read {}", truth.display()))?;
     let truth = xl_eval::parse_rule_truth(&truth_text)
         .with_context(|| format!("{} is not rule truth JSONL", truth.display()))?;
-    let events_text = std::fs::read_to_string(events)
-        .with_context(|| format!("cannot read {}", events.display()))?;
-    let events: Vec<Event> = events_text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            serde_json::from_str(l)
-                .with_context(|| format!("{}:{}: not an event", events.display(), i + 1))
-        })
-        .collect::<anyhow::Result<_>>()?;
+    let events = read_events(events)?;
     let from = match super::flow::parse_time(from, "--from")? {
         Some(t) => t,
         None => truth
@@ -68,4 +58,81 @@ pub fn rules(
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())
+}
+
+/// Exact reads, unknown texts and passes reported twice, as the acceptance counts them.
+pub fn plates(
+    truth: &Path,
+    events: &Path,
+    from: Option<&str>,
+    to: Option<&str>,
+    json: Option<&Path>,
+) -> anyhow::Result<()> {
+    let truth_text = std::fs::read_to_string(truth)
+        .with_context(|| format!("cannot read {}", truth.display()))?;
+    let truth = xl_eval::parse_truth(&truth_text)
+        .with_context(|| format!("{} is not plate truth JSONL", truth.display()))?;
+    let events = read_events(events)?;
+    let from = match super::flow::parse_time(from, "--from")? {
+        Some(t) => t,
+        None => truth
+            .iter()
+            .map(|t| t.visible_from)
+            .min()
+            .context("the truth is empty")?,
+    };
+    let to = match super::flow::parse_time(to, "--to")? {
+        Some(t) => t,
+        None => truth.iter().map(|t| t.visible_to).max().unwrap_or(from),
+    };
+    let params = xl_eval::ScoreParams {
+        from,
+        to,
+        slack: chrono::Duration::milliseconds(2500),
+        camera_id: xl_sim::camera_id,
+    };
+    let s = xl_eval::score(&truth, &events, &params);
+    stdout_line(&format!(
+        "passes {}  read exactly {} ({:.1}%)  events {}  unknown text {} ({:.1}%)  reported twice {} ({:.1}%)",
+        s.passes,
+        s.passes_read_exactly,
+        100.0 * s.recall(),
+        s.events,
+        s.events_with_unknown_text,
+        100.0 * s.unknown_text_rate(),
+        s.passes_reported_twice,
+        100.0 * s.duplicate_rate(),
+    ))?;
+    stdout_line(&format!("missed: {}", s.missed.join(", ")))?;
+    stdout_line(&format!("unknown texts: {}", s.unknown_texts.join(", ")))?;
+    if let Some(path) = json {
+        let figures = serde_json::json!({
+            "passes": s.passes,
+            "passes_read_exactly": s.passes_read_exactly,
+            "recall_exact": s.recall(),
+            "events": s.events,
+            "events_with_unknown_text": s.events_with_unknown_text,
+            "unknown_text_rate": s.unknown_text_rate(),
+            "passes_reported_twice": s.passes_reported_twice,
+            "duplicate_rate": s.duplicate_rate(),
+            "missed": s.missed,
+            "unknown_texts": s.unknown_texts,
+        });
+        std::fs::write(path, serde_json::to_string_pretty(&figures)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn read_events(path: &Path) -> anyhow::Result<Vec<Event>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l)
+                .with_context(|| format!("{}:{}: not an event", path.display(), i + 1))
+        })
+        .collect()
 }

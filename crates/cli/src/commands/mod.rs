@@ -54,6 +54,22 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         } => retention::run(store, now.as_deref()),
         Command::Eval {
             command:
+                EvalCommand::Plates {
+                    truth,
+                    events,
+                    from,
+                    to,
+                    json,
+                },
+        } => eval::plates(
+            &truth,
+            &events,
+            from.as_deref(),
+            to.as_deref(),
+            json.as_deref(),
+        ),
+        Command::Eval {
+            command:
                 EvalCommand::Rules {
                     truth,
                     events,
