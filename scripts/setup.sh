@@ -9,7 +9,7 @@ mkdir -p "$CACHE/wheels" "$CACHE/lib" models/plates
 
 APT_PACKAGES=(libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
-  gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools fonts-wqy-zenhei fonts-dejavu-extra
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools fonts-noto-cjk fonts-wqy-zenhei fonts-dejavu-extra
   ffmpeg pkg-config unzip python3-venv chromium)
 
 missing=()

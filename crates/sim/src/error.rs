@@ -5,7 +5,7 @@ use std::path::PathBuf;
 pub enum SimError {
     #[error("invalid simulator config: {0}")]
     InvalidConfig(String),
-    #[error("no CJK font for plate rendering; tried {tried:?} (install fonts-wqy-zenhei or fonts-noto-cjk)")]
+    #[error("no CJK font for plate rendering; tried {tried:?} (install fonts-noto-cjk or fonts-wqy-zenhei)")]
     FontMissing { tried: Vec<PathBuf> },
     #[error("font {path} could not be parsed")]
     FontInvalid { path: PathBuf },

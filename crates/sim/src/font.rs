@@ -6,11 +6,16 @@ use ab_glyph::{Font, FontVec, PxScale};
 
 use crate::SimError;
 
-const CANDIDATES: &[&str] = &[
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+/// (path, face in the collection, pixels of bold to add). Noto's collections hold the Japanese,
+/// Korean, Simplified Chinese (face 2), ... variants; plates need the Simplified Chinese forms.
+const CANDIDATES: &[(&str, u32, usize)] = &[
+    (
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+        2,
+        2,
+    ),
+    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0, 2),
+    ("/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc", 2, 2),
 ];
 
 /// Latin letters and digits: real plates use a bold condensed sans (the GB plate face), whose
@@ -39,18 +44,13 @@ pub struct GlyphMask {
 
 impl PlateFont {
     pub fn load() -> Result<PlateFont, SimError> {
-        let path = CANDIDATES
+        let &(path, face, bolden) = CANDIDATES
             .iter()
-            .map(Path::new)
-            .find(|p| p.is_file())
+            .find(|(p, _, _)| Path::new(p).is_file())
             .ok_or_else(|| SimError::FontMissing {
-                tried: CANDIDATES.iter().map(PathBuf::from).collect(),
+                tried: CANDIDATES.iter().map(|c| PathBuf::from(c.0)).collect(),
             })?;
-        Self::load_from(path)
-    }
-
-    pub fn load_from(path: &Path) -> Result<PlateFont, SimError> {
-        Self::load_face(path, 0, 2)
+        Self::load_face(Path::new(path), face, bolden)
     }
 
     /// Face `index` of a collection, with `cjk_bolden` pixels of bold added to CJK strokes.
