@@ -5,9 +5,10 @@
 //!    tentative ones vanish);
 //! 2. matches detections scoring at least `high_score` against every live track's predicted box
 //!    (confirmed, tentative and lost), by IoU, or by centre distance for fast vehicles;
-//! 3. matches detections in `[low_score, high_score)` against confirmed tracks still unmatched, at
-//!    a stricter IoU. This is ByteTrack's second stage: a vehicle's score drops while it is partly
-//!    hidden, so a weak detection is trusted to continue a track but never to start one;
+//! 3. matches detections in `[low_score, high_score)` against tracks still unmatched (tentative
+//!    ones included), at a stricter IoU. This is ByteTrack's second stage: a vehicle's score drops
+//!    while it is partly hidden or cut by the frame edge, so a weak detection is trusted to
+//!    continue a track but never to start one;
 //! 4. drops tentative tracks that were not matched (a one-frame false positive never shows);
 //! 5. starts a tentative track from each remaining detection scoring at least `new_track_score`,
 //!    unless it duplicates a box already claimed in this frame.
@@ -26,8 +27,8 @@ use crate::motion::BoxMotion;
 pub struct VehicleTrackerParams {
     /// Detections scoring at least this are associated first and may start tracks.
     pub high_score: f32,
-    /// Detections in `[low_score, high_score)` only continue confirmed tracks (ByteTrack's second
-    /// stage); detections below it are ignored.
+    /// Detections in `[low_score, high_score)` only continue tracks, on clear overlap (ByteTrack's
+    /// second stage); detections below it are ignored.
     pub low_score: f32,
     /// An unmatched high-score detection starts a track only when it scores at least this.
     pub new_track_score: f32,
@@ -246,9 +247,13 @@ impl VehicleTracker {
             matched[ti] = Some(di);
         }
 
-        // Stage 2: weak detections only continue confirmed tracks, and only on clear overlap.
+        // Stage 2: weak detections continue the tracks still unmatched, only on clear overlap.
+        // Tentative tracks too: a COCO detector often scores a lorry cut by the frame edge 0.3-0.5
+        // for a second after one confident frame, and dropping the track there would start it
+        // again only once the lorry is whole, past any count line. A one-frame false positive
+        // still needs a second, overlapping detection to be confirmed.
         let waiting: Vec<usize> = (0..self.tracks.len())
-            .filter(|&ti| matched[ti].is_none() && self.tracks[ti].id.is_some())
+            .filter(|&ti| matched[ti].is_none())
             .collect();
         let gate = Gate {
             min_iou: p.low_match_iou,

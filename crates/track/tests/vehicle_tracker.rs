@@ -206,6 +206,30 @@ fn a_low_score_detection_continues_a_track_but_never_starts_one() {
 }
 
 #[test]
+fn one_confident_frame_then_weak_overlapping_ones_make_a_vehicle_from_its_first_frame() {
+    // A lorry entering at the top edge: one 0.61 frame, then 0.35-0.45 while it is still cut by
+    // the frame. It is reported from the second frame, so its path (a count line it crosses
+    // early) is seen whole; the confident frame was its first.
+    let mut t = tracker();
+    let scores = [0.61, 0.36, 0.45, 0.34, 0.35, 0.44, 0.54];
+    for (f, &score) in scores.iter().enumerate() {
+        let u = t.update(time(f), &[det(VehicleClass::Truck, score, approaching(f))]);
+        if f == 0 {
+            assert!(u.seen.is_empty(), "tentative on its first frame");
+        } else {
+            assert_eq!(u.seen.len(), 1, "frame {f}: {u:?}");
+            assert_eq!(u.seen[0].first_time, time(0));
+        }
+    }
+    // A confident ghost followed by a weak box elsewhere (no clear overlap) stays a ghost.
+    let mut t = tracker();
+    t.update(time(0), &[car(0.9, boxed(300.0, 300.0, 200.0, 150.0))]);
+    let u = t.update(time(1), &[car(0.4, boxed(700.0, 300.0, 200.0, 150.0))]);
+    assert!(u.seen.is_empty(), "{u:?}");
+    assert!(t.finish_all().is_empty());
+}
+
+#[test]
 fn a_one_frame_false_positive_is_never_reported() {
     let mut t = tracker();
     let mut finished = Vec::new();
