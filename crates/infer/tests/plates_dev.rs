@@ -175,7 +175,7 @@ fn crops_by_province() {
         );
     }
     let mut worst: Vec<_> = serial_confusions.into_iter().collect();
-    worst.sort_by(|a, b| b.1.cmp(&a.1));
+    worst.sort_by_key(|w| std::cmp::Reverse(w.1));
     eprintln!(
         "serial confusions (true, read): {:?}",
         &worst[..worst.len().min(12)]
