@@ -14,8 +14,11 @@ use xl_schema::Event;
 
 use crate::{Store, StoreError};
 
-/// Events per write: large batches amortise the transaction and round trip.
-const MAX_BATCH: usize = 2000;
+/// Events per write when a backlog builds: large batches amortise the transaction, the round
+/// trip and, above all, the rewriting of hot index pages (a page touched by many small
+/// transactions is written to the WAL once per transaction). Sustained 1M-event ingest, same run:
+/// SQLite 16,348/s at 2,000 against 24,605/s at 8,000; PostgreSQL 51,252/s against 53,776/s.
+const MAX_BATCH: usize = 8000;
 const MAX_WAIT: Duration = Duration::from_millis(200);
 /// How often spilled batches are retried while the store is down.
 const REPLAY_EVERY: Duration = Duration::from_secs(2);
