@@ -496,38 +496,28 @@ pub enum EventsCommand {
 pub enum EvalCommand {
     /// Plate-read accuracy: plate_read events (JSONL, e.g. from `xl reanalyze` of
     /// `xl sim --export`) against the simulator's plate truth (`xl sim --truth`).
-    Plates {
-        #[arg(long)]
-        truth: PathBuf,
-        #[arg(long)]
-        events: PathBuf,
-        /// Score passes from this time (RFC 3339); default: the first pass.
-        #[arg(long)]
-        from: Option<String>,
-        /// Score passes until this time (RFC 3339); default: the last pass's end.
-        #[arg(long)]
-        to: Option<String>,
-        /// Write the score as JSON here too.
-        #[arg(long)]
-        json: Option<PathBuf>,
-    },
+    Plates(EvalArgs),
     /// Precision and recall per rule: events (JSONL, e.g. from `xl reanalyze`) against the
     /// simulator's rules-truth.jsonl.
-    Rules {
-        #[arg(long)]
-        truth: PathBuf,
-        #[arg(long)]
-        events: PathBuf,
-        /// Score from this time (RFC 3339); default: the first truth.
-        #[arg(long)]
-        from: Option<String>,
-        /// Score until this time (RFC 3339); default: the last event.
-        #[arg(long)]
-        to: Option<String>,
-        /// Write the scores as JSON here too.
-        #[arg(long)]
-        json: Option<PathBuf>,
-    },
+    Rules(EvalArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    #[arg(long)]
+    pub truth: PathBuf,
+    #[arg(long)]
+    pub events: PathBuf,
+    /// Score from this time (RFC 3339); default: the start of the truth.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Score until this time (RFC 3339); default: the end of the plate truth, or the last event
+    /// for rules.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Write the scores as JSON here too.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -62,6 +62,22 @@ pub struct Score {
 }
 
 impl Score {
+    /// The figures as JSON, for reports and test artifacts.
+    pub fn figures(&self) -> serde_json::Value {
+        serde_json::json!({
+            "passes": self.passes,
+            "passes_read_exactly": self.passes_read_exactly,
+            "recall_exact": self.recall(),
+            "events": self.events,
+            "events_with_unknown_text": self.events_with_unknown_text,
+            "unknown_text_rate": self.unknown_text_rate(),
+            "passes_reported_twice": self.passes_reported_twice,
+            "duplicate_rate": self.duplicate_rate(),
+            "missed": self.missed,
+            "unknown_texts": self.unknown_texts,
+        })
+    }
+
     pub fn recall(&self) -> f64 {
         ratio(self.passes_read_exactly, self.passes)
     }

@@ -2,38 +2,20 @@
 use std::path::Path;
 
 use anyhow::Context;
+use chrono::{DateTime, FixedOffset};
 use xl_schema::Event;
 
+use crate::args::EvalArgs;
 use crate::output::stdout_line;
 
-pub fn rules(
-    truth: &Path,
-    events: &Path,
-    from: Option<&str>,
-    to: Option<&str>,
-    json: Option<&Path>,
-) -> anyhow::Result<()> {
-    let truth_text = std::fs::read_to_string(truth)
-        .with_context(|| format!("cannot read {}", truth.display()))?;
-    let truth = xl_eval::parse_rule_truth(&truth_text)
-        .with_context(|| format!("{} is not rule truth JSONL", truth.display()))?;
-    let events = read_events(events)?;
-    let from = match super::flow::parse_time(from, "--from")? {
-        Some(t) => t,
-        None => truth
-            .iter()
-            .map(|t| t.from)
-            .min()
-            .context("the truth is empty")?,
-    };
-    let to = match super::flow::parse_time(to, "--to")? {
-        Some(t) => t,
-        None => events
-            .iter()
-            .map(|e| e.ts)
-            .max()
-            .context("there are no events")?,
-    };
+pub fn rules(a: &EvalArgs) -> anyhow::Result<()> {
+    let truth = read_truth(&a.truth, "rule truth", xl_eval::parse_rule_truth)?;
+    let events = read_events(&a.events)?;
+    let (from, to) = window(
+        a,
+        truth.iter().map(|t| t.from),
+        events.iter().map(|e| e.ts).max(),
+    )?;
     let scores = xl_eval::score_rules(&truth, &events, from, to, chrono::Duration::seconds(3));
     stdout_line(&format!(
         "{:<16} {:>6} {:>6} {:>5} {:>5} {:>5} {:>9} {:>7} {:>11}",
@@ -53,38 +35,19 @@ pub fn rules(
             s.wrong_plate
         ))?;
     }
-    if let Some(path) = json {
-        std::fs::write(path, serde_json::to_string_pretty(&scores)?)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    Ok(())
+    write_json(a.json.as_deref(), &serde_json::to_value(&scores)?)
 }
 
-/// Exact reads, unknown texts and passes reported twice, as the acceptance counts them.
-pub fn plates(
-    truth: &Path,
-    events: &Path,
-    from: Option<&str>,
-    to: Option<&str>,
-    json: Option<&Path>,
-) -> anyhow::Result<()> {
-    let truth_text = std::fs::read_to_string(truth)
-        .with_context(|| format!("cannot read {}", truth.display()))?;
-    let truth = xl_eval::parse_truth(&truth_text)
-        .with_context(|| format!("{} is not plate truth JSONL", truth.display()))?;
-    let events = read_events(events)?;
-    let from = match super::flow::parse_time(from, "--from")? {
-        Some(t) => t,
-        None => truth
-            .iter()
-            .map(|t| t.visible_from)
-            .min()
-            .context("the truth is empty")?,
-    };
-    let to = match super::flow::parse_time(to, "--to")? {
-        Some(t) => t,
-        None => truth.iter().map(|t| t.visible_to).max().unwrap_or(from),
-    };
+/// Exact reads, unknown texts and passes reported twice, as the acceptance of live plate reads
+/// counts them.
+pub fn plates(a: &EvalArgs) -> anyhow::Result<()> {
+    let truth = read_truth(&a.truth, "plate truth", xl_eval::parse_truth)?;
+    let events = read_events(&a.events)?;
+    let (from, to) = window(
+        a,
+        truth.iter().map(|t| t.visible_from),
+        truth.iter().map(|t| t.visible_to).max(),
+    )?;
     let params = xl_eval::ScoreParams {
         from,
         to,
@@ -105,23 +68,17 @@ pub fn plates(
     ))?;
     stdout_line(&format!("missed: {}", s.missed.join(", ")))?;
     stdout_line(&format!("unknown texts: {}", s.unknown_texts.join(", ")))?;
-    if let Some(path) = json {
-        let figures = serde_json::json!({
-            "passes": s.passes,
-            "passes_read_exactly": s.passes_read_exactly,
-            "recall_exact": s.recall(),
-            "events": s.events,
-            "events_with_unknown_text": s.events_with_unknown_text,
-            "unknown_text_rate": s.unknown_text_rate(),
-            "passes_reported_twice": s.passes_reported_twice,
-            "duplicate_rate": s.duplicate_rate(),
-            "missed": s.missed,
-            "unknown_texts": s.unknown_texts,
-        });
-        std::fs::write(path, serde_json::to_string_pretty(&figures)?)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    Ok(())
+    write_json(a.json.as_deref(), &s.figures())
+}
+
+fn read_truth<T, E: std::error::Error + Send + Sync + 'static>(
+    path: &Path,
+    what: &str,
+    parse: fn(&str) -> Result<Vec<T>, E>,
+) -> anyhow::Result<Vec<T>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    parse(&text).with_context(|| format!("{} is not {what} JSONL", path.display()))
 }
 
 fn read_events(path: &Path) -> anyhow::Result<Vec<Event>> {
@@ -135,4 +92,29 @@ fn read_events(path: &Path) -> anyhow::Result<Vec<Event>> {
                 .with_context(|| format!("{}:{}: not an event", path.display(), i + 1))
         })
         .collect()
+}
+
+/// `--from`/`--to`, else the truth's first start and `default_to`.
+fn window(
+    a: &EvalArgs,
+    starts: impl Iterator<Item = DateTime<FixedOffset>>,
+    default_to: Option<DateTime<FixedOffset>>,
+) -> anyhow::Result<(DateTime<FixedOffset>, DateTime<FixedOffset>)> {
+    let from = match super::flow::parse_time(a.from.as_deref(), "--from")? {
+        Some(t) => t,
+        None => starts.min().context("the truth is empty")?,
+    };
+    let to = match super::flow::parse_time(a.to.as_deref(), "--to")? {
+        Some(t) => t,
+        None => default_to.context("nothing to score: no events or no truth")?,
+    };
+    Ok((from, to))
+}
+
+fn write_json(path: Option<&Path>, value: &serde_json::Value) -> anyhow::Result<()> {
+    if let Some(path) = path {
+        std::fs::write(path, serde_json::to_string_pretty(value)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
 }

@@ -53,37 +53,11 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
             command: RetentionCommand::Run { store, now },
         } => retention::run(store, now.as_deref()),
         Command::Eval {
-            command:
-                EvalCommand::Plates {
-                    truth,
-                    events,
-                    from,
-                    to,
-                    json,
-                },
-        } => eval::plates(
-            &truth,
-            &events,
-            from.as_deref(),
-            to.as_deref(),
-            json.as_deref(),
-        ),
+            command: EvalCommand::Plates(a),
+        } => eval::plates(&a),
         Command::Eval {
-            command:
-                EvalCommand::Rules {
-                    truth,
-                    events,
-                    from,
-                    to,
-                    json,
-                },
-        } => eval::rules(
-            &truth,
-            &events,
-            from.as_deref(),
-            to.as_deref(),
-            json.as_deref(),
-        ),
+            command: EvalCommand::Rules(a),
+        } => eval::rules(&a),
         Command::Flow {
             command:
                 FlowCommand::Query {
