@@ -120,6 +120,17 @@ fn crops_meet_the_python_reference_and_grammar_beats_greedy() {
     assert_eq!(valid, 500);
 }
 
+/// Reads of one province's plates in `crops_by_province`.
+#[derive(Default)]
+struct ProvinceTally {
+    total: usize,
+    exact: usize,
+    /// Everything after the province right.
+    tail_right: usize,
+    /// Province read as -> count.
+    province_read_as: std::collections::BTreeMap<char, usize>,
+}
+
 /// Manual tool: exact reads and province confusions per province over `crops/` of
 /// `XL_PLATES_DEV`, e.g. the simulator's plate face (`xl-sim`'s `plate_dump`).
 #[test]
@@ -127,21 +138,22 @@ fn crops_meet_the_python_reference_and_grammar_beats_greedy() {
 fn crops_by_province() {
     use std::collections::BTreeMap;
     let reader = reader(DecodeMode::Grammar);
-    let mut by: BTreeMap<char, (usize, usize, usize, BTreeMap<char, usize>)> = BTreeMap::new();
+    let tight = std::env::var_os("XL_CROPS_TIGHT").is_some();
+    let mut by: BTreeMap<char, ProvinceTally> = BTreeMap::new();
     // (true, read) -> count, for the characters after the province in same-length reads.
     let mut serial_confusions: BTreeMap<(char, char), usize> = BTreeMap::new();
     for (path, plate) in &crops() {
-        // The whole crop is the plate (the simulator's sprites): warp, band and read it as the
-        // pipeline does a detected plate.
-        // Tight crops (plates-dev's own, XL_CROPS_TIGHT=1) go to the recogniser alone.
         let img = load_rgb(path);
-        let (w, h) = (img.width() as f32, img.height() as f32);
-        let quad = xl_schema::Quad([[0.0, 0.0], [w, 0.0], [w, h], [0.0, h]]);
-        let read = if std::env::var_os("XL_CROPS_TIGHT").is_some() {
+        let read = if tight {
+            // Tight crops (plates-dev's own, XL_CROPS_TIGHT=1) go to the recogniser alone.
             let rec = reader.recognizer();
             let probs = rec.probabilities(RgbView::from(&img)).expect("recognise");
             rec.decode(&probs, DecodeMode::Grammar).text
         } else {
+            // The whole crop is the plate (the simulator's sprites): warp, band and read it as
+            // the pipeline does a detected plate.
+            let (w, h) = (img.width() as f32, img.height() as f32);
+            let quad = xl_schema::Quad([[0.0, 0.0], [w, 0.0], [w, h], [0.0, h]]);
             reader
                 .read_corners(RgbView::from(&img), &quad)
                 .expect("read")
@@ -150,28 +162,35 @@ fn crops_by_province() {
         };
         let truth_p = plate.chars().next().unwrap_or('?');
         let read_p = read.chars().next().unwrap_or('?');
-        let e = by.entry(truth_p).or_default();
-        e.0 += 1;
-        e.1 += plates_match(&read, plate) as usize;
-        e.2 += (read.chars().skip(1).eq(plate.chars().skip(1))) as usize;
-        if read.chars().count() == plate.chars().count() {
-            for (t, r) in plate.chars().zip(read.chars()).skip(1) {
-                if t != r {
-                    *serial_confusions.entry((t, r)).or_default() += 1;
-                }
-            }
-        }
+        let t = by.entry(truth_p).or_default();
+        t.total += 1;
+        t.exact += plates_match(&read, plate) as usize;
+        t.tail_right += read.chars().skip(1).eq(plate.chars().skip(1)) as usize;
         if read_p != truth_p {
-            *e.3.entry(read_p).or_default() += 1;
+            *t.province_read_as.entry(read_p).or_default() += 1;
+        }
+        if read.chars().count() == plate.chars().count() {
+            for (t, r) in plate
+                .chars()
+                .zip(read.chars())
+                .skip(1)
+                .filter(|(t, r)| t != r)
+            {
+                *serial_confusions.entry((t, r)).or_default() += 1;
+            }
         }
     }
     let (mut n, mut ok, mut province_ok) = (0, 0, 0);
-    for (p, (total, exact, tail, confusions)) in &by {
-        n += total;
-        ok += exact;
-        province_ok += total - confusions.values().sum::<usize>();
+    for (p, t) in &by {
+        n += t.total;
+        ok += t.exact;
+        province_ok += t.total - t.province_read_as.values().sum::<usize>();
         eprintln!(
-            "{p}: exact {exact}/{total}, tail {tail}/{total}, province read as {confusions:?}"
+            "{p}: exact {}/{n_p}, tail {}/{n_p}, province read as {:?}",
+            t.exact,
+            t.tail_right,
+            t.province_read_as,
+            n_p = t.total
         );
     }
     let mut worst: Vec<_> = serial_confusions.into_iter().collect();

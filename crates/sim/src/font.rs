@@ -6,17 +6,17 @@ use ab_glyph::{Font, FontVec, PxScale};
 
 use crate::SimError;
 
-/// (path, face in the collection, pixels of bold to add). Noto's collections hold the Japanese,
-/// Korean, Simplified Chinese (face 2), ... variants; plates need the Simplified Chinese forms.
-const CANDIDATES: &[(&str, u32, usize)] = &[
-    (
-        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-        2,
-        2,
-    ),
-    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0, 2),
-    ("/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc", 2, 2),
+/// (path, face in the collection). Noto's collections hold the Japanese, Korean, Simplified
+/// Chinese (face 2), ... variants; plates need the Simplified Chinese forms. All are regular
+/// weights, bolded by `REGULAR_BOLDEN` pixels.
+const CANDIDATES: &[(&str, u32)] = &[
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
+    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
+    ("/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc", 2),
 ];
+/// Plate typefaces are bold: a regular-weight CJK face's strokes are thickened by this many
+/// pixels at the 90 px cell height.
+const REGULAR_BOLDEN: usize = 2;
 
 /// Latin letters and digits: real plates use a bold condensed sans (the GB plate face), whose
 /// Q has a clear tail; a CJK font's Latin glyphs squeezed narrow look too much like 0 and O.
@@ -31,7 +31,7 @@ pub struct PlateFont {
     latin: Option<FontVec>,
     /// Identifies the font bytes for the clip cache key.
     pub fingerprint: String,
-    /// Pixels of bold added to CJK strokes (a regular-weight face needs two).
+    /// Pixels of bold added to CJK strokes.
     cjk_bolden: usize,
 }
 
@@ -44,13 +44,13 @@ pub struct GlyphMask {
 
 impl PlateFont {
     pub fn load() -> Result<PlateFont, SimError> {
-        let &(path, face, bolden) = CANDIDATES
+        let &(path, face) = CANDIDATES
             .iter()
-            .find(|(p, _, _)| Path::new(p).is_file())
+            .find(|(p, _)| Path::new(p).is_file())
             .ok_or_else(|| SimError::FontMissing {
                 tried: CANDIDATES.iter().map(|c| PathBuf::from(c.0)).collect(),
             })?;
-        Self::load_face(Path::new(path), face, bolden)
+        Self::load_face(Path::new(path), face, REGULAR_BOLDEN)
     }
 
     /// Face `index` of a collection, with `cjk_bolden` pixels of bold added to CJK strokes.
@@ -135,7 +135,7 @@ impl PlateFont {
         if c == 'Q' {
             draw_q_tail(&mut alpha, w, h);
         }
-        // Plate typefaces are bold: thicken the regular-weight CJK strokes by two pixels, and the
+        // Plate typefaces are bold: thicken the CJK strokes by `cjk_bolden` pixels, and the
         // (already bold) Latin ones by one when they come from the CJK font.
         let passes = match (c.is_ascii(), self.latin.is_some()) {
             (true, true) => 0,
@@ -149,7 +149,7 @@ impl PlateFont {
     }
 }
 
-/// GA 36's Q tail: a stroke as thick as the bowl's, from inside the bowl's lower right to past
+/// GA 36's Q tail: a stroke about as thick as the bowl's, from inside the bowl's lower right to
 /// its bottom-right edge.
 fn draw_q_tail(alpha: &mut [u8], w: usize, h: usize) {
     let (wf, hf) = (w as f32, h as f32);

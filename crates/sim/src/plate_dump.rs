@@ -16,7 +16,7 @@ use xl_schema::PlateColor;
 use crate::color::yuv8_to_rgb8;
 use crate::font::PlateFont;
 use crate::plate_render::{render_plate, GlyphCache, PlateLight};
-use crate::plate_text::{plate_text, PlateKey, ALL_PROVINCES};
+use crate::plate_text::{all_provinces, plate_text, PlateKey};
 use crate::rng::camera_rng;
 
 const PER_PROVINCE: usize = 12;
@@ -49,7 +49,7 @@ fn dump_plates() {
     let mut rng = camera_rng(1, 1, "plate-dump");
     let mut truth = String::from("file,plate\n");
     let mut n = 0;
-    for province in ALL_PROVINCES.chars() {
+    for province in all_provinces() {
         for i in 0..PER_PROVINCE {
             let color = [PlateColor::Blue, PlateColor::Yellow, PlateColor::Green][i % 3];
             let key = PlateKey::random_in(province, &mut rng);

@@ -16,9 +16,12 @@ const DIGITS: &[u8] = b"0123456789";
 const ANHUI_OFFICES: &[u8] = b"ABCDEFGHJKLMNPRS";
 const OTHER_OFFICES: &[u8] = b"ABCDEFGHJKLMN";
 const OTHER_PROVINCES: &str = "京津冀晋蒙辽吉黑沪苏浙闽赣鲁豫鄂湘粤桂琼渝川贵云陕甘宁新";
+
 /// Every province the simulator issues, for tools that judge the plate face per province.
 #[cfg(test)]
-pub const ALL_PROVINCES: &str = "皖京津冀晋蒙辽吉黑沪苏浙闽赣鲁豫鄂湘粤桂琼渝川贵云陕甘宁新";
+pub fn all_provinces() -> impl Iterator<Item = char> {
+    std::iter::once('皖').chain(OTHER_PROVINCES.chars())
+}
 
 /// The identity part of a plate, shared by all colours: province, office letter and a
 /// five-character serial. Two plates with the same key would read alike, so keys are unique.
