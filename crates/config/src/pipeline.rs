@@ -97,9 +97,9 @@ pub struct VehicleTrackingSettings {
 impl Default for VehicleTrackingSettings {
     fn default() -> Self {
         Self {
-            high_score: 0.5,
+            high_score: 0.4,
             low_score: 0.2,
-            new_track_score: 0.6,
+            new_track_score: 0.45,
             match_iou: 0.2,
             max_lost_secs: 1.0,
             min_hits: 2,

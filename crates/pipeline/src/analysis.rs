@@ -143,6 +143,25 @@ impl CameraAnalysis {
     ) -> Vec<Event> {
         let time = meta.time;
         let update = self.vehicles.update(time, vehicles);
+        if tracing::enabled!(tracing::Level::TRACE) {
+            let boxes = |b: &BBox| [b.x1, b.y1, b.x2, b.y2].map(|v| v.round() as i32);
+            let found: Vec<_> = vehicles
+                .iter()
+                .map(|d| {
+                    (
+                        d.class.as_str(),
+                        (d.score * 100.0).round() as u8,
+                        boxes(&d.bbox),
+                    )
+                })
+                .collect();
+            let tracked: Vec<_> = update
+                .seen
+                .iter()
+                .map(|v| (v.track_id, v.class.as_str(), boxes(&v.bbox)))
+                .collect();
+            tracing::trace!(camera = %self.camera, frame = meta.frame_index, ?found, ?tracked, "vehicles");
+        }
         let frame = AnalysedFrame {
             image,
             meta: meta.clone(),
@@ -233,13 +252,22 @@ impl CameraAnalysis {
                     *pass.plate_texts.entry(p.text.clone()).or_default() += 1;
                 }
             }
-            if let Some(zones) = &mut self.rules.zones {
-                for entry in zones.observe(&meta.camera_id, v.track_id, v.class, src, meta.ts) {
-                    pass.zone_entries.push((entry, frame.clone(), v.bbox));
+            // A vehicle may cross a line or enter a zone while its track is still tentative:
+            // its earlier boxes go first, with their own times (the entry's evidence is this
+            // frame, the first one the vehicle is reported in).
+            let earlier = v
+                .tentative
+                .iter()
+                .map(|(t, b)| (meta.ts_at(*t), meta.to_source(b)));
+            for (ts, src) in earlier.chain(std::iter::once((meta.ts, src))) {
+                if let Some(zones) = &mut self.rules.zones {
+                    for entry in zones.observe(&meta.camera_id, v.track_id, v.class, src, ts) {
+                        pass.zone_entries.push((entry, frame.clone(), v.bbox));
+                    }
                 }
-            }
-            if let Some(flow) = &mut self.rules.flow {
-                flow.observe(&meta.camera_id, v.track_id, v.class, src, meta.ts);
+                if let Some(flow) = &mut self.rules.flow {
+                    flow.observe(&meta.camera_id, v.track_id, v.class, src, ts);
+                }
             }
         }
     }
@@ -633,15 +661,41 @@ mod tests {
         assert_eq!(obscured.len(), 1, "only the car showed no plate");
         assert_eq!(obscured[0].vehicle.as_ref().unwrap().class, "car");
 
-        let flow: u32 = of(EventKind::FlowCount)
+        assert_eq!(inbound(&events), 2, "both vehicles crossed the line once");
+    }
+
+    /// Vehicles counted inbound on the test's count line.
+    fn inbound(events: &[Event]) -> u32 {
+        events
+            .iter()
             .filter_map(|e| match &e.details {
                 Some(EventDetails::FlowCount {
                     direction, counts, ..
                 }) if direction == "inbound" => Some(counts.values().sum::<u32>()),
                 _ => None,
             })
-            .sum();
-        assert_eq!(flow, 2, "both vehicles crossed the line once");
+            .sum()
+    }
+
+    #[test]
+    fn a_line_crossed_before_the_track_is_confirmed_is_still_counted() {
+        // First seen just above the line (y = 200), then below it: the crossing happens between
+        // the tentative frame and the confirming one.
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = analysis(&rules(dir.path()));
+        let image = Arc::new(RgbImage::new(640, 360));
+        let mut events = Vec::new();
+        for k in 0..8u64 {
+            let y = 70.0 + 25.0 * k as f32;
+            let det = VehicleDetection {
+                class: VehicleClass::Car,
+                score: 0.8,
+                bbox: BBox::new(380.0, y, 540.0, y + 120.0),
+            };
+            events.extend(a.on_frame(image.clone(), meta(k), vec![], &[det]));
+        }
+        events.extend(a.finish());
+        assert_eq!(inbound(&events), 1);
     }
 
     #[test]

@@ -31,16 +31,31 @@ impl BBox {
         ((self.x1 + self.x2) / 2.0, (self.y1 + self.y2) / 2.0)
     }
 
-    /// Intersection over union; 0 for disjoint or degenerate boxes.
-    pub fn iou(&self, other: &BBox) -> f32 {
+    fn intersection(&self, other: &BBox) -> f32 {
         let ix = (self.x2.min(other.x2) - self.x1.max(other.x1)).max(0.0);
         let iy = (self.y2.min(other.y2) - self.y1.max(other.y1)).max(0.0);
-        let inter = ix * iy;
+        ix * iy
+    }
+
+    /// Intersection over union; 0 for disjoint or degenerate boxes.
+    pub fn iou(&self, other: &BBox) -> f32 {
+        let inter = self.intersection(other);
         let union = self.area() + other.area() - inter;
         if union <= 0.0 {
             0.0
         } else {
             inter / union
+        }
+    }
+
+    /// Share of the smaller box that lies inside the other (1 when one holds the other); 0 for
+    /// disjoint or degenerate boxes.
+    pub fn overlap_of_smaller(&self, other: &BBox) -> f32 {
+        let smaller = self.area().min(other.area());
+        if smaller <= 0.0 {
+            0.0
+        } else {
+            self.intersection(other) / smaller
         }
     }
 }
