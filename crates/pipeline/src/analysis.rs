@@ -318,7 +318,7 @@ impl CameraAnalysis {
             event_id: event.id.to_string(),
             first_ts: meta.ts_at(track.first_time),
             last_ts: meta.ts_at(track.last_time),
-            bbox: Some(meta.to_source(&vehicle.map_or(plate_box, |(_, _, b)| b))),
+            bbox: Some(meta.to_source(&plate_box)),
         };
         if let Some((id, _, _)) = vehicle {
             let owner = self.passes.get_mut(&id).or_else(|| {

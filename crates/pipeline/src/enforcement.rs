@@ -33,7 +33,9 @@ pub struct PassRecord {
     pub event_id: String,
     pub first_ts: DateTime<FixedOffset>,
     pub last_ts: DateTime<FixedOffset>,
-    /// Where the vehicle was, in source pixels (picks the WIM lane).
+    /// Where the vehicle was on the road, in source pixels (picks the WIM lane): the plate's box
+    /// when a plate was read, else the vehicle's. A lorry seen at an angle has a box that leans
+    /// toward its trailer, often into the next lane; its plate is at the front, on its lane.
     pub bbox: Option<xl_schema::BBox>,
 }
 
