@@ -512,9 +512,10 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
     use xl_rules::{
-        CountLineConfig, FlowConfig, ObscuredConfig, RulesConfig, WatchlistConfig, ZoneConfig,
+        CountLineConfig, FlowConfig, LaneConfig, ObscuredConfig, OverloadConfig, RulesConfig,
+        StationConfig, WatchlistConfig, ZoneConfig,
     };
-    use xl_schema::{china_offset, PlateColor, Quad, VehicleClass};
+    use xl_schema::{china_offset, PlateColor, Quad, VehicleClass, WimRecord};
 
     use crate::IdMode;
 
@@ -696,6 +697,74 @@ mod tests {
         }
         events.extend(a.finish());
         assert_eq!(inbound(&events), 1);
+    }
+
+    #[test]
+    fn a_lorry_leaning_into_the_next_lane_is_weighed_in_its_plates_lane() {
+        // Seen at an angle, the lorry's box (x 100-600) has its bottom-centre in lane 2; its
+        // plate, at the front, is in lane 1, where the scale weighed it.
+        let dir = tempfile::tempdir().unwrap();
+        let mut rules = rules(dir.path());
+        let lane = |number: u32, x1: f32, x2: f32| LaneConfig {
+            lane: number,
+            polygon: Some(vec![[x1, 0.0], [x2, 0.0], [x2, 720.0], [x1, 720.0]]),
+        };
+        rules.overload = Some(OverloadConfig {
+            stations: vec![StationConfig {
+                id: "WIM-1".into(),
+                camera: "cam-1".into(),
+                lanes: vec![lane(1, 0.0, 320.0), lane(2, 320.0, 1280.0)],
+            }],
+            ..OverloadConfig::default()
+        });
+        let enforcement = Arc::new(Enforcement::new(&rules, Default::default()).unwrap());
+        let mut a = CameraAnalysis::new(
+            Arc::from("cam-1"),
+            TrackerParams::default(),
+            VehicleTrackerParams::default(),
+            enforcement.camera_rules("cam-1").unwrap(),
+            enforcement.clone(),
+            factory(),
+        );
+        enforcement
+            .ingest_wim(WimRecord {
+                record_id: Some("1".into()),
+                station_id: "WIM-1".into(),
+                lane: 1,
+                ts: meta(10).ts,
+                axles: 2,
+                gross_kg: 30_000,
+                speed_kmh: None,
+            })
+            .unwrap();
+        let image = Arc::new(RgbImage::new(640, 360));
+        let mut events = Vec::new();
+        for k in 0..20u64 {
+            let y = 40.0 + 15.0 * k as f32;
+            let lorry = BBox::new(100.0, y, 600.0, y + 200.0);
+            let mut plate = plate_at(&lorry);
+            for c in plate.corners.0.iter_mut() {
+                c[0] -= 170.0;
+            }
+            let det = VehicleDetection {
+                class: VehicleClass::Truck,
+                score: 0.8,
+                bbox: lorry,
+            };
+            events.extend(a.on_frame(image.clone(), meta(k), vec![plate], &[det]));
+        }
+        events.extend(a.finish());
+        events.extend(enforcement.flush_overload(&factory()));
+        let overload: Vec<_> = events
+            .iter()
+            .filter(|e| e.kind == EventKind::Overload)
+            .collect();
+        assert_eq!(overload.len(), 1, "{overload:?}");
+        let plate = overload[0]
+            .plate
+            .as_ref()
+            .expect("fused with the lorry's read");
+        assert_eq!(plate.text, "皖S12345");
     }
 
     #[test]
