@@ -160,7 +160,11 @@ impl CameraAnalysis {
                 .iter()
                 .map(|v| (v.track_id, v.class.as_str(), boxes(&v.bbox)))
                 .collect();
-            tracing::trace!(camera = %self.camera, frame = meta.frame_index, ?found, ?tracked, "vehicles");
+            let plates: Vec<_> = plates
+                .iter()
+                .map(|p| (p.text.as_str(), boxes(&p.corners.bbox())))
+                .collect();
+            tracing::trace!(camera = %self.camera, frame = meta.frame_index, ?found, ?tracked, ?plates, "analysed");
         }
         let frame = AnalysedFrame {
             image,
