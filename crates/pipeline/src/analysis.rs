@@ -173,9 +173,10 @@ impl CameraAnalysis {
         };
         let mut events = Vec::new();
         self.observe_vehicles(&frame, &plates);
+        let current = frame.vehicles.clone();
         let finished = self.plates.update(time, plates, frame);
         for track in &finished {
-            events.extend(self.plate_read(track));
+            events.extend(self.plate_read(track, &current, time));
         }
         for v in update.finished {
             self.end_vehicle(v, time);
@@ -196,10 +197,10 @@ impl CameraAnalysis {
     /// Ends every live track (end of input or shutdown).
     pub fn finish(&mut self) -> Vec<Event> {
         let mut events = Vec::new();
-        for track in self.plates.finish_all() {
-            events.extend(self.plate_read(&track));
-        }
         let time = self.last_meta.as_ref().map_or(0.0, |m| m.time);
+        for track in self.plates.finish_all() {
+            events.extend(self.plate_read(&track, &[], time));
+        }
         for v in self.vehicles.finish_all() {
             self.end_vehicle(v, time);
         }
@@ -277,10 +278,19 @@ impl CameraAnalysis {
     }
 
     /// The plate read of a finished plate track, and what the cross-camera rules make of it.
-    fn plate_read(&mut self, track: &FinishedTrack<AnalysedFrame>) -> Vec<Event> {
+    /// `current` holds the vehicles tracked in the frame at `now`, the one that ended the track.
+    fn plate_read(
+        &mut self,
+        track: &FinishedTrack<AnalysedFrame>,
+        current: &[TrackedVehicle],
+        now: f64,
+    ) -> Vec<Event> {
         let frame = &track.best.frame;
         let plate_box = track.best.observation.corners.bbox();
-        // The vehicle that held this text most often; else the one holding the best read.
+        // The vehicle that held this text most often; else the one holding the best read; else
+        // a vehicle that has shown no plate of its own and now holds where this plate was
+        // heading. The detector often loses a big vehicle's plate while the vehicle is tracked,
+        // and finds the vehicle only after the plate (a bus seen first by its plate, far away).
         let owner_id = self
             .passes
             .iter()
@@ -288,7 +298,19 @@ impl CameraAnalysis {
             .filter_map(|(id, p)| p.plate_texts.get(&track.text).map(|n| (*n, *id)))
             .max()
             .map(|(_, id)| id)
-            .or_else(|| vehicle_of(&plate_box, &frame.vehicles).map(|v| v.track_id));
+            .or_else(|| vehicle_of(&plate_box, &frame.vehicles).map(|v| v.track_id))
+            .or_else(|| {
+                let plateless: Vec<TrackedVehicle> = current
+                    .iter()
+                    .filter(|v| {
+                        self.passes
+                            .get(&v.track_id)
+                            .is_some_and(|p| p.plate_observations == 0 && p.read.is_none())
+                    })
+                    .cloned()
+                    .collect();
+                vehicle_of(&track.predicted_box(now), &plateless).map(|v| v.track_id)
+            });
         let vehicle: Option<(u64, xl_schema::VehicleClass, BBox)> = owner_id.and_then(|id| {
             let in_frame = frame.vehicles.iter().find(|v| v.track_id == id);
             let pass = self.passes.get(&id).or_else(|| {
@@ -769,6 +791,46 @@ mod tests {
             .as_ref()
             .expect("fused with the lorry's read");
         assert_eq!(plate.text, "皖S12345");
+    }
+
+    #[test]
+    fn a_plate_read_before_its_vehicle_is_found_belongs_to_that_vehicle() {
+        // The plate is read while the lorry is far (frames 0-3) and the detector does not see
+        // the lorry yet; from frame 5 the lorry is tracked but its plate is no longer found.
+        // The read is the lorry's, and the lorry is not reported as having an obscured plate.
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = analysis(&rules(dir.path()));
+        let image = Arc::new(RgbImage::new(640, 360));
+        let mut events = Vec::new();
+        for k in 0..20u64 {
+            let lorry = BBox::new(60.0, 15.0 * k as f32, 260.0, 15.0 * k as f32 + 200.0);
+            let plates = if k < 4 {
+                vec![plate_at(&lorry)]
+            } else {
+                vec![]
+            };
+            let dets = if k >= 5 {
+                vec![VehicleDetection {
+                    class: VehicleClass::Truck,
+                    score: 0.8,
+                    bbox: lorry,
+                }]
+            } else {
+                vec![]
+            };
+            events.extend(a.on_frame(image.clone(), meta(k), plates, &dets));
+        }
+        events.extend(a.finish());
+        let read = events
+            .iter()
+            .find(|e| e.kind == EventKind::PlateRead)
+            .expect("a plate read");
+        let vehicle = read.vehicle.as_ref().expect("the read names the lorry");
+        assert_eq!(vehicle.class, "truck");
+        assert!(
+            events.iter().all(|e| e.kind != EventKind::ObscuredPlate),
+            "{events:?}"
+        );
     }
 
     #[test]

@@ -49,6 +49,21 @@ pub struct FinishedTrack<P> {
     pub reads: usize,
     pub first_time: f64,
     pub last_time: f64,
+    /// The plate's box in its last observation, and its centre's velocity (pixels per second).
+    pub last_box: BBox,
+    pub velocity: (f32, f32),
+}
+
+impl<P> FinishedTrack<P> {
+    /// Where the plate would be at `time` had it gone on moving as it did (its last box, shifted).
+    pub fn predicted_box(&self, time: f64) -> BBox {
+        shifted(&self.last_box, self.velocity, time - self.last_time)
+    }
+}
+
+fn shifted(b: &BBox, velocity: (f32, f32), dt: f64) -> BBox {
+    let (dx, dy) = (velocity.0 * dt as f32, velocity.1 * dt as f32);
+    BBox::new(b.x1 + dx, b.y1 + dy, b.x2 + dx, b.y2 + dy)
 }
 
 /// Distinct texts whose best read (and frame) a track keeps for evidence; bounds memory.
@@ -67,10 +82,7 @@ struct Track<P> {
 
 impl<P> Track<P> {
     fn predicted_box(&self, time: f64) -> BBox {
-        let dt = (time - self.last_time) as f32;
-        let (dx, dy) = (self.velocity.0 * dt, self.velocity.1 * dt);
-        let b = self.last_box;
-        BBox::new(b.x1 + dx, b.y1 + dy, b.x2 + dx, b.y2 + dy)
+        shifted(&self.last_box, self.velocity, time - self.last_time)
     }
 
     /// How well `obs` continues this track at `time`, or None when it cannot.
@@ -148,6 +160,8 @@ impl<P> Track<P> {
             reads: self.reads.len(),
             first_time: self.first_time,
             last_time: self.last_time,
+            last_box: self.last_box,
+            velocity: self.velocity,
         })
     }
 }
