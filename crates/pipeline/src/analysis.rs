@@ -620,6 +620,15 @@ mod tests {
         }
     }
 
+    /// A confident detection of `class` at `bbox`.
+    fn seen(class: VehicleClass, bbox: BBox) -> VehicleDetection {
+        VehicleDetection {
+            class,
+            score: 0.8,
+            bbox,
+        }
+    }
+
     fn plate_at(bbox: &BBox) -> PlateObservation {
         let (cx, y) = (bbox.center().0, bbox.y2 - 0.15 * bbox.height());
         PlateObservation {
@@ -650,16 +659,8 @@ mod tests {
             let truck = BBox::new(60.0, y, 260.0, y + 120.0);
             let car = BBox::new(380.0, y, 540.0, y + 100.0);
             let dets = [
-                VehicleDetection {
-                    class: VehicleClass::Truck,
-                    score: 0.8,
-                    bbox: truck,
-                },
-                VehicleDetection {
-                    class: VehicleClass::Car,
-                    score: 0.8,
-                    bbox: car,
-                },
+                seen(VehicleClass::Truck, truck),
+                seen(VehicleClass::Car, car),
             ];
             events.extend(a.on_frame(image.clone(), meta(k), vec![plate_at(&truck)], &dets));
         }
@@ -714,11 +715,7 @@ mod tests {
         let mut events = Vec::new();
         for k in 0..8u64 {
             let y = 70.0 + 25.0 * k as f32;
-            let det = VehicleDetection {
-                class: VehicleClass::Car,
-                score: 0.8,
-                bbox: BBox::new(380.0, y, 540.0, y + 120.0),
-            };
+            let det = seen(VehicleClass::Car, BBox::new(380.0, y, 540.0, y + 120.0));
             events.extend(a.on_frame(image.clone(), meta(k), vec![], &[det]));
         }
         events.extend(a.finish());
@@ -772,11 +769,7 @@ mod tests {
             for c in plate.corners.0.iter_mut() {
                 c[0] -= 170.0;
             }
-            let det = VehicleDetection {
-                class: VehicleClass::Truck,
-                score: 0.8,
-                bbox: lorry,
-            };
+            let det = seen(VehicleClass::Truck, lorry);
             events.extend(a.on_frame(image.clone(), meta(k), vec![plate], &[det]));
         }
         events.extend(a.finish());
@@ -810,11 +803,7 @@ mod tests {
                 vec![]
             };
             let dets = if k >= 5 {
-                vec![VehicleDetection {
-                    class: VehicleClass::Truck,
-                    score: 0.8,
-                    bbox: lorry,
-                }]
+                vec![seen(VehicleClass::Truck, lorry)]
             } else {
                 vec![]
             };
@@ -844,11 +833,7 @@ mod tests {
         for k in 0..20u64 {
             let y = 40.0 + 15.0 * k as f32;
             let truck = BBox::new(60.0, y, 260.0, y + 120.0);
-            let det = VehicleDetection {
-                class: VehicleClass::Truck,
-                score: 0.8,
-                bbox: truck,
-            };
+            let det = seen(VehicleClass::Truck, truck);
             events.extend(a.on_frame(image.clone(), meta(k), vec![plate_at(&truck)], &[det]));
         }
         events.extend(a.finish());
