@@ -90,6 +90,9 @@ pub struct VehicleTrackingSettings {
     pub match_iou: f32,
     /// A track unmatched for longer than this (seconds) has left the view.
     pub max_lost_secs: f32,
+    /// A new track takes the weak, unclaimed detections that led up to it over this many seconds
+    /// (0: off).
+    pub lead_in_secs: f32,
     /// Matches needed before a track counts (suppresses one-frame false detections).
     pub min_hits: u32,
 }
@@ -102,6 +105,7 @@ impl Default for VehicleTrackingSettings {
             new_track_score: 0.45,
             match_iou: 0.2,
             max_lost_secs: 1.0,
+            lead_in_secs: 2.0,
             min_hits: 2,
         }
     }
@@ -224,10 +228,11 @@ impl PipelineConfig {
         .all(unit)
             || vt.low_score > vt.high_score
             || vt.max_lost_secs <= 0.0
+            || !(vt.lead_in_secs >= 0.0 && vt.lead_in_secs.is_finite())
             || vt.min_hits == 0
         {
             return invalid(
-                "vehicle_tracking: scores and match_iou in 0..1, low_score <= high_score, max_lost_secs > 0, min_hits >= 1",
+                "vehicle_tracking: scores and match_iou in 0..1, low_score <= high_score, max_lost_secs > 0, lead_in_secs >= 0, min_hits >= 1",
             );
         }
         if let Err(message) = self.rules.validate() {

@@ -156,6 +156,7 @@ pub fn vehicle_tracker_params(pipeline: &PipelineConfig) -> xl_track::VehicleTra
         new_track_score: t.new_track_score,
         match_iou: t.match_iou,
         max_lost_secs: f64::from(t.max_lost_secs),
+        lead_in_secs: f64::from(t.lead_in_secs),
         min_hits: t.min_hits,
         ..xl_track::VehicleTrackerParams::default()
     }

@@ -11,10 +11,14 @@
 //!    continue a track but never to start one;
 //! 4. drops tentative tracks that were not matched (a one-frame false positive never shows);
 //! 5. starts a tentative track from each remaining detection scoring at least `new_track_score`,
-//!    unless it duplicates a box already claimed in this frame.
+//!    unless it duplicates a box already claimed in this frame, and gives it the weak detections
+//!    that led up to it in the frames just before (`lead_in_secs`): a lorry or bus the detector
+//!    scored 0.3-0.45 while it approached keeps those boxes, so a line it crossed then still counts.
 //!
 //! A track is confirmed, gets its id and is reported, once matched `min_hits` times. Ids are given
 //! at confirmation, so the vehicles a user sees are numbered 1, 2, 3... without gaps.
+use std::collections::VecDeque;
+
 use xl_schema::{BBox, VehicleClass, VehicleDetection};
 
 use crate::association::{affinity, greedy_assign, Candidate, Gate};
@@ -56,6 +60,12 @@ pub struct VehicleTrackerParams {
     pub duplicate_cover: f32,
     /// A track unmatched for longer than this (seconds) has finished.
     pub max_lost_secs: f64,
+    /// A new track takes the unclaimed detections of the frames up to this long before it that
+    /// chain back from its first box (each overlapping the next by at least `low_match_iou`, one
+    /// per frame, gaps up to `max_lost_secs`), as earlier hits. NanoDet scores a big vehicle 0.3-0.45 for a second
+    /// or more before its first confident frame; without these it starts past the count line.
+    /// 0 turns this off.
+    pub lead_in_secs: f64,
     /// A track is tentative until matched this many times; tentative tracks are never reported and,
     /// when unmatched in a frame, are discarded silently.
     pub min_hits: u32,
@@ -74,6 +84,7 @@ impl Default for VehicleTrackerParams {
             duplicate_iou: 0.7,
             duplicate_cover: 0.9,
             max_lost_secs: 1.0,
+            lead_in_secs: 2.0,
             min_hits: 2,
         }
     }
@@ -173,6 +184,22 @@ impl Track {
         self.max_box_height = self.max_box_height.max(det.bbox.height());
     }
 
+    /// Adds a detection from before the track's first one (a lead-in, see `lead_in_secs`); called
+    /// newest first, before any later detection is added.
+    fn prepend(&mut self, time: f64, det: &VehicleDetection) {
+        self.tentative.insert(0, (time, det.bbox));
+        self.motion = BoxMotion::new(time, &det.bbox);
+        for (t, b) in self.tentative.iter().skip(1) {
+            self.motion.update(*t, b);
+        }
+        self.motion.update(self.last_time, &self.last_bbox);
+        self.votes.add(det.class, det.score);
+        self.hits += 1;
+        self.first_time = time;
+        self.first_bbox = det.bbox;
+        self.max_box_height = self.max_box_height.max(det.bbox.height());
+    }
+
     fn seen(&mut self, id: u64, det: &VehicleDetection, newly_confirmed: bool) -> TrackedVehicle {
         let tentative = if newly_confirmed {
             std::mem::take(&mut self.tentative)
@@ -206,12 +233,20 @@ impl Track {
     }
 }
 
+/// The detections of one recent frame that no track took, kept to lead new tracks in.
+struct UnclaimedFrame {
+    time: f64,
+    detections: Vec<VehicleDetection>,
+}
+
 /// Tracks the vehicles of one camera. Feed it every analysed frame in time order, including frames
 /// without detections (they are what ends tracks).
 pub struct VehicleTracker {
     params: VehicleTrackerParams,
     /// Live tracks in creation order (the tie-break order of association).
     tracks: Vec<Track>,
+    /// The last `lead_in_secs` of frames, oldest first, each with its unclaimed detections.
+    recent: VecDeque<UnclaimedFrame>,
     next_id: u64,
     /// Latest frame time seen; an earlier one is treated as this (times must not go back).
     latest: f64,
@@ -222,6 +257,7 @@ impl VehicleTracker {
         Self {
             params,
             tracks: Vec::new(),
+            recent: VecDeque::new(),
             next_id: 1,
             latest: f64::NEG_INFINITY,
         }
@@ -314,27 +350,73 @@ impl VehicleTracker {
         fresh.sort_by(|&a, &b| detections[b].score.total_cmp(&detections[a].score));
         for di in fresh {
             let det = &detections[di];
-            if claimed.iter().any(|b| {
-                b.iou(&det.bbox) >= p.duplicate_iou
-                    || b.overlap_of_smaller(&det.bbox) >= p.duplicate_cover
-            }) {
+            if duplicates(&claimed, &det.bbox, &p) {
                 continue;
             }
+            used[di] = true;
             claimed.push(det.bbox);
             let mut track = Track::start(time, det);
+            for (t, earlier) in lead_in(
+                &mut self.recent,
+                det,
+                time,
+                p.low_match_iou,
+                p.max_lost_secs,
+            ) {
+                track.prepend(t, &earlier);
+            }
             if let Some(report) = confirm(&mut track, &mut self.next_id, det, p.min_hits) {
                 seen.push(report);
             }
             self.tracks.push(track);
         }
 
+        self.remember_unclaimed(time, detections, &used, &claimed);
         seen.sort_by_key(|s| s.track_id);
         VehicleUpdate { seen, finished }
+    }
+
+    /// Keeps this frame's detections that no track took and that repeat no claimed box, and forgets
+    /// frames older than `lead_in_secs`.
+    fn remember_unclaimed(
+        &mut self,
+        time: f64,
+        detections: &[VehicleDetection],
+        used: &[bool],
+        claimed: &[BBox],
+    ) {
+        let p = self.params;
+        if p.lead_in_secs <= 0.0 {
+            return;
+        }
+        let unclaimed = detections
+            .iter()
+            .zip(used)
+            .filter(|(d, used)| {
+                !**used
+                    && d.score >= p.low_score
+                    && usable_box(&d.bbox)
+                    && !duplicates(claimed, &d.bbox, &p)
+            })
+            .map(|(d, _)| d.clone())
+            .collect();
+        self.recent.push_back(UnclaimedFrame {
+            time,
+            detections: unclaimed,
+        });
+        while self
+            .recent
+            .front()
+            .is_some_and(|f| time - f.time > p.lead_in_secs)
+        {
+            self.recent.pop_front();
+        }
     }
 
     /// Ends every track (end of input, shutdown) and returns the confirmed ones, by ascending id.
     /// Ids keep increasing afterwards.
     pub fn finish_all(&mut self) -> Vec<FinishedVehicle> {
+        self.recent.clear();
         let mut finished: Vec<FinishedVehicle> = std::mem::take(&mut self.tracks)
             .iter()
             .filter_map(Track::finish)
@@ -398,6 +480,46 @@ fn confirm(
         *next_id += 1;
     }
     track.id.map(|id| track.seen(id, det, newly_confirmed))
+}
+
+/// Whether `bbox` repeats a box already claimed in its frame (see `duplicate_iou`,
+/// `duplicate_cover`).
+fn duplicates(claimed: &[BBox], bbox: &BBox, p: &VehicleTrackerParams) -> bool {
+    claimed
+        .iter()
+        .any(|b| b.iou(bbox) >= p.duplicate_iou || b.overlap_of_smaller(bbox) >= p.duplicate_cover)
+}
+
+/// The unclaimed detections that lead up to `first` (seen at `time`), newest frame backwards, at
+/// most one per frame, each overlapping the next by at least `min_iou`; taken out of `recent` and
+/// returned newest first. Like a lost track going forwards, the chain bridges frames without such
+/// a detection for up to `max_gap` seconds, and stops at a longer gap.
+fn lead_in(
+    recent: &mut VecDeque<UnclaimedFrame>,
+    first: &VehicleDetection,
+    time: f64,
+    min_iou: f32,
+    max_gap: f64,
+) -> Vec<(f64, VehicleDetection)> {
+    let mut chain = Vec::new();
+    let (mut head, mut head_time) = (first.bbox, time);
+    for frame in recent.iter_mut().rev() {
+        if head_time - frame.time > max_gap {
+            break;
+        }
+        let best = frame
+            .detections
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (i, head.iou(&d.bbox)))
+            .filter(|(_, iou)| *iou >= min_iou)
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        let Some((i, _)) = best else { continue };
+        let det = frame.detections.remove(i);
+        (head, head_time) = (det.bbox, frame.time);
+        chain.push((frame.time, det));
+    }
+    chain
 }
 
 fn usable_box(b: &BBox) -> bool {

@@ -255,6 +255,88 @@ fn the_confirming_frame_carries_the_tentative_boxes_so_early_movement_is_not_los
     }
 }
 
+/// A bus filling much of the frame, coming closer slowly: 25 px down and 2% larger per frame.
+fn slow_bus(f: usize) -> BBox {
+    let g = growth(1.02, f);
+    boxed(450.0, 200.0 + 25.0 * f as f32, 700.0 * g, 380.0 * g)
+}
+
+fn bus(score: f32, f: usize) -> VehicleDetection {
+    det(VehicleClass::Bus, score, slow_bus(f))
+}
+
+#[test]
+fn a_bus_scored_weakly_before_its_first_confident_frame_is_tracked_from_its_weak_frames() {
+    // Scored 0.31-0.44 for 1.4 s (and missed once) before its first 0.56 frame, as NanoDet
+    // scores an approaching bus: the track it then starts holds those boxes, is reported at once,
+    // and began at the first weak frame, so a count line it crossed meanwhile is not lost.
+    let mut t = tracker();
+    let weak = [
+        (0, 0.33),
+        (1, 0.38),
+        (2, 0.4),
+        (4, 0.44),
+        (5, 0.36),
+        (6, 0.31),
+    ];
+    for f in 0..7 {
+        let dets: Vec<_> = weak
+            .iter()
+            .filter(|(w, _)| *w == f)
+            .map(|&(_, score)| bus(score, f))
+            .collect();
+        let u = t.update(time(f), &dets);
+        assert!(u.seen.is_empty(), "frame {f}: weak alone is no vehicle");
+    }
+    let u = t.update(time(7), &[bus(0.56, 7)]);
+    assert_eq!(u.seen.len(), 1, "{u:?}");
+    let v = &u.seen[0];
+    assert!(v.newly_confirmed);
+    assert_eq!(v.first_time, time(0));
+    let earlier: Vec<_> = weak.iter().map(|&(f, _)| (time(f), slow_bus(f))).collect();
+    assert_eq!(v.tentative, earlier);
+    assert_eq!(v.class, VehicleClass::Bus);
+    let u = t.update(time(8), &[bus(0.5, 8)]);
+    assert_eq!(u.seen[0].track_id, v.track_id);
+    assert!(u.seen[0].tentative.is_empty());
+    let finished = t.finish_all();
+    assert_eq!((finished[0].hits, finished[0].first_bbox), (8, slow_bus(0)));
+}
+
+#[test]
+fn a_lead_in_takes_only_overlapping_recent_unclaimed_detections() {
+    let weak_then_confident = |t: &mut VehicleTracker, weak: &[(usize, VehicleDetection)]| {
+        for (f, d) in weak {
+            t.update(time(*f), std::slice::from_ref(d));
+        }
+        t.update(time(12), &[bus(0.56, 12)])
+    };
+    // A weak box elsewhere in the frame is not this bus's past.
+    let elsewhere = det(VehicleClass::Bus, 0.4, boxed(1500.0, 500.0, 300.0, 200.0));
+    let u = weak_then_confident(&mut tracker(), &[(11, elsewhere)]);
+    assert!(u.seen.is_empty(), "tentative, no lead-in: {u:?}");
+    // Nor are weak boxes before a gap longer than max_lost_secs (1 s) or older than
+    // lead_in_secs (2 s): only frames 11 and 10 lead in here, the rest are behind a 1.2 s gap.
+    let u = weak_then_confident(
+        &mut tracker(),
+        &[
+            (3, bus(0.4, 3)),
+            (4, bus(0.4, 4)),
+            (10, bus(0.4, 10)),
+            (11, bus(0.4, 11)),
+        ],
+    );
+    let firsts: Vec<_> = u.seen[0].tentative.iter().map(|(t, _)| *t).collect();
+    assert_eq!(firsts, vec![time(10), time(11)]);
+    // lead_in_secs = 0 turns it off.
+    let mut t = VehicleTracker::new(VehicleTrackerParams {
+        lead_in_secs: 0.0,
+        ..VehicleTrackerParams::default()
+    });
+    let u = weak_then_confident(&mut t, &[(10, bus(0.4, 10)), (11, bus(0.4, 11))]);
+    assert!(u.seen.is_empty(), "{u:?}");
+}
+
 #[test]
 fn a_one_frame_false_positive_is_never_reported() {
     let mut t = tracker();
