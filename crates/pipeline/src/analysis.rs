@@ -18,6 +18,7 @@ use xl_track::{
 
 use crate::enforcement::{read_ref, CameraRules, Enforcement, PassRecord};
 use crate::event_factory::{source_of, RuleEvent};
+use crate::held_reads::HeldReads;
 use crate::EventFactory;
 
 /// Where and when a frame was taken; carried with the frame through tracking into the event.
@@ -104,6 +105,8 @@ pub struct CameraAnalysis {
     settling: Vec<(f64, u64, VehiclePass)>,
     /// How long a finished pass waits for its plate read.
     settle_secs: f64,
+    /// Plate reads waiting for their vehicle's pass to settle, so one pass gives one read.
+    held: HeldReads<AnalysedFrame>,
     rules: CameraRules,
     enforcement: Arc<Enforcement>,
     factory: Arc<EventFactory>,
@@ -122,6 +125,7 @@ impl CameraAnalysis {
         Self {
             camera,
             settle_secs: params.max_gap_secs + 0.5,
+            held: HeldReads::new(params.text_similarity),
             plates: PlateTracker::new(params),
             vehicles: VehicleTracker::new(vehicle_params),
             passes: HashMap::new(),
@@ -175,11 +179,14 @@ impl CameraAnalysis {
         self.observe_vehicles(&frame, &plates);
         let current = frame.vehicles.clone();
         let finished = self.plates.update(time, plates, frame);
-        for track in &finished {
-            events.extend(self.plate_read(track, &current, time));
+        for track in finished {
+            events.extend(self.on_plate_track(track, &current, time));
         }
         for v in update.finished {
             self.end_vehicle(v, time);
+        }
+        for (owner, track) in self.held.take_due(time, false) {
+            events.extend(self.plate_read(&track, Some(owner)));
         }
         events.extend(self.settle(time, false));
         if let Some(flow) = &mut self.rules.flow {
@@ -199,12 +206,15 @@ impl CameraAnalysis {
         let mut events = Vec::new();
         let time = self.last_meta.as_ref().map_or(0.0, |m| m.time);
         for track in self.plates.finish_all() {
-            events.extend(self.plate_read(&track, &[], time));
+            events.extend(self.on_plate_track(track, &[], time));
         }
         for v in self.vehicles.finish_all() {
             self.end_vehicle(v, time);
         }
         events.extend(self.settle(time, true));
+        for (owner, track) in self.held.take_due(time, true) {
+            events.extend(self.plate_read(&track, Some(owner)));
+        }
         if let (Some(flow), Some(meta)) = (&mut self.rules.flow, &self.last_meta) {
             events.extend(
                 flow.flush(meta.ts)
@@ -277,22 +287,42 @@ impl CameraAnalysis {
         }
     }
 
-    /// The plate read of a finished plate track, and what the cross-camera rules make of it.
-    /// `current` holds the vehicles tracked in the frame at `now`, the one that ended the track.
-    fn plate_read(
+    /// A finished plate track: held while its vehicle's pass is open (a later track of the same
+    /// plate on that vehicle joins it), else reported now. `current` holds the vehicles tracked in
+    /// the frame at `now`, the one that ended the track.
+    fn on_plate_track(
         &mut self,
-        track: &FinishedTrack<AnalysedFrame>,
+        track: FinishedTrack<AnalysedFrame>,
         current: &[TrackedVehicle],
         now: f64,
     ) -> Vec<Event> {
+        let owner = self.owner_of(&track, current, now);
+        let open = |id: u64| {
+            self.passes.contains_key(&id) || self.settling.iter().any(|(_, i, _)| *i == id)
+        };
+        match owner {
+            Some(id) if open(id) => match self.held.hold(id, track, now) {
+                Some(displaced) => self.plate_read(&displaced, Some(id)),
+                None => Vec::new(),
+            },
+            _ => self.plate_read(&track, owner),
+        }
+    }
+
+    /// The vehicle a finished plate track belongs to: the one that held its text most often; else
+    /// the one holding its best read; else a vehicle that has shown no plate of its own and now
+    /// holds where this plate was heading. The detector often loses a big vehicle's plate while
+    /// the vehicle is tracked, and finds the vehicle only after the plate (a bus seen first by its
+    /// plate, far away).
+    fn owner_of(
+        &self,
+        track: &FinishedTrack<AnalysedFrame>,
+        current: &[TrackedVehicle],
+        now: f64,
+    ) -> Option<u64> {
         let frame = &track.best.frame;
         let plate_box = track.best.observation.corners.bbox();
-        // The vehicle that held this text most often; else the one holding the best read; else
-        // a vehicle that has shown no plate of its own and now holds where this plate was
-        // heading. The detector often loses a big vehicle's plate while the vehicle is tracked,
-        // and finds the vehicle only after the plate (a bus seen first by its plate, far away).
-        let owner_id = self
-            .passes
+        self.passes
             .iter()
             .chain(self.settling.iter().map(|(_, id, p)| (id, p)))
             .filter_map(|(id, p)| p.plate_texts.get(&track.text).map(|n| (*n, *id)))
@@ -306,11 +336,23 @@ impl CameraAnalysis {
                         self.passes
                             .get(&v.track_id)
                             .is_some_and(|p| p.plate_observations == 0 && p.read.is_none())
+                            && !self.held.holds(v.track_id)
                     })
                     .cloned()
                     .collect();
                 vehicle_of(&track.predicted_box(now), &plateless).map(|v| v.track_id)
-            });
+            })
+    }
+
+    /// The plate read of a finished plate track on vehicle `owner_id`, and what the cross-camera
+    /// rules make of it.
+    fn plate_read(
+        &mut self,
+        track: &FinishedTrack<AnalysedFrame>,
+        owner_id: Option<u64>,
+    ) -> Vec<Event> {
+        let frame = &track.best.frame;
+        let plate_box = track.best.observation.corners.bbox();
         let vehicle: Option<(u64, xl_schema::VehicleClass, BBox)> = owner_id.and_then(|id| {
             let in_frame = frame.vehicles.iter().find(|v| v.track_id == id);
             let pass = self.passes.get(&id).or_else(|| {
@@ -377,11 +419,22 @@ impl CameraAnalysis {
 
     /// Judges the passes whose plate reads have had time to arrive (all of them at the end).
     fn settle(&mut self, now: f64, all: bool) -> Vec<Event> {
+        let mut events = Vec::new();
+        let due_ids: Vec<u64> = self
+            .settling
+            .iter()
+            .filter(|(deadline, _, _)| all || *deadline <= now)
+            .map(|(_, id, _)| *id)
+            .collect();
+        for id in due_ids {
+            if let Some(track) = self.held.take(id) {
+                events.extend(self.plate_read(&track, Some(id)));
+            }
+        }
         let (due, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.settling)
             .into_iter()
             .partition(|(deadline, _, _)| all || *deadline <= now);
         self.settling = keep;
-        let mut events = Vec::new();
         for (_, track_id, pass) in due {
             events.extend(self.judge_pass(track_id, pass));
         }
@@ -723,6 +776,27 @@ mod tests {
     }
 
     #[test]
+    fn a_bus_that_crossed_the_line_while_scored_weakly_is_still_counted() {
+        // NanoDet scores an approaching bus 0.3-0.45, too weak to start a track, until it is past
+        // the line (y = 200, crossed near frame 5); its first confident frame (7) starts a track
+        // that keeps the weak boxes before it.
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = analysis(&rules(dir.path()));
+        let image = Arc::new(RgbImage::new(640, 360));
+        let mut events = Vec::new();
+        for k in 0..10u64 {
+            let y = 15.0 * k as f32;
+            let det = VehicleDetection {
+                score: if k < 7 { 0.38 } else { 0.6 },
+                ..seen(VehicleClass::Bus, BBox::new(200.0, y, 500.0, y + 120.0))
+            };
+            events.extend(a.on_frame(image.clone(), meta(k), vec![], &[det]));
+        }
+        events.extend(a.finish());
+        assert_eq!(inbound(&events), 1);
+    }
+
+    #[test]
     fn a_lorry_leaning_into_the_next_lane_is_weighed_in_its_plates_lane() {
         // Seen at an angle, the lorry's box (x 100-600) has its bottom-centre in lane 2; its
         // plate, at the front, is in lane 1, where the scale weighed it.
@@ -820,6 +894,45 @@ mod tests {
             events.iter().all(|e| e.kind != EventKind::ObscuredPlate),
             "{events:?}"
         );
+    }
+
+    #[test]
+    fn a_plate_lost_for_two_seconds_mid_pass_is_still_one_read() {
+        // Read in three far frames with the wrong province, not found for 2 s (longer than the
+        // plate tracker's 1.5 s gap), then read right for 2.4 s: one vehicle, one read.
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = analysis(&rules(dir.path()));
+        let image = Arc::new(RgbImage::new(640, 360));
+        let mut events = Vec::new();
+        for k in 0..30u64 {
+            let y = 20.0 + 5.0 * k as f32;
+            let car = BBox::new(300.0, y, 500.0, y + 120.0);
+            let text = match k {
+                0..=2 => Some("浙C70L71"),
+                13..=24 => Some("渝C70L71"),
+                _ => None,
+            };
+            let plates: Vec<_> = text
+                .map(|t| PlateObservation {
+                    text: t.into(),
+                    ..plate_at(&car)
+                })
+                .into_iter()
+                .collect();
+            events.extend(a.on_frame(
+                image.clone(),
+                meta(k),
+                plates,
+                &[seen(VehicleClass::Car, car)],
+            ));
+        }
+        events.extend(a.finish());
+        let reads: Vec<_> = events
+            .iter()
+            .filter(|e| e.kind == EventKind::PlateRead)
+            .filter_map(|e| e.plate.as_ref().map(|p| p.text.as_str()))
+            .collect();
+        assert_eq!(reads, vec!["渝C70L71"]);
     }
 
     #[test]

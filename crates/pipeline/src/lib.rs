@@ -9,6 +9,7 @@ mod enforcement;
 mod error;
 mod event_factory;
 mod files;
+mod held_reads;
 mod live;
 mod models;
 mod reanalyze;
