@@ -68,6 +68,15 @@ pub struct ZoneConfig {
     /// Plates exempt from this zone (通行证), compared case-insensitively after trimming.
     #[serde(default)]
     pub permits: Vec<String>,
+    /// A violation needs the vehicle's class to be clear: the listed class must hold at least
+    /// this share of its track's score-weighted class votes. The COCO detector calls some estate
+    /// cars and vans a truck in about half their frames; a real lorry it calls a truck in all.
+    #[serde(default = "default_min_class_share")]
+    pub min_class_share: f32,
+}
+
+fn default_min_class_share() -> f32 {
+    2.0 / 3.0
 }
 
 /// Weigh-in-motion fusion and the gross-mass limits.
@@ -363,6 +372,12 @@ impl ZoneConfig {
             .map_err(|e| format!("rules.zones[{}].polygon: {e}", self.id))?;
         for w in &self.windows {
             TimeWindow::parse(w).map_err(|e| format!("rules.zones[{}].windows: {e}", self.id))?;
+        }
+        if !(0.0..=1.0).contains(&self.min_class_share) {
+            return Err(format!(
+                "rules.zones[{}].min_class_share: must be within 0..1, got {}",
+                self.id, self.min_class_share
+            ));
         }
         Ok(())
     }

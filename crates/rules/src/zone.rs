@@ -29,6 +29,7 @@ struct Zone {
     polygon: Vec<Point>,
     windows: Vec<TimeWindow>,
     classes: Vec<VehicleClass>,
+    min_class_share: f32,
     permits: HashSet<String>,
 }
 
@@ -75,6 +76,7 @@ impl ZoneRule {
                 polygon: z.polygon.clone(),
                 windows,
                 classes: z.classes.clone(),
+                min_class_share: z.min_class_share,
                 permits: z.permits.iter().map(|p| p.trim().to_uppercase()).collect(),
             });
         }
@@ -130,6 +132,17 @@ impl ZoneRule {
         entries
     }
 
+    /// True when a vehicle of `class`, holding `share` of its track's class votes, is clearly of
+    /// a class the zone restricts (see `ZoneConfig::min_class_share`); false for an unknown zone.
+    pub fn class_is_clear(&self, zone_id: &str, class: VehicleClass, share: f32) -> bool {
+        self.zones
+            .iter()
+            .find(|z| z.id == zone_id)
+            .is_some_and(|z| {
+                (z.classes.is_empty() || z.classes.contains(&class)) && share >= z.min_class_share
+            })
+    }
+
     /// True when `plate` holds a permit for the zone (false for an unknown zone).
     pub fn is_permitted(&self, zone_id: &str, plate: &str) -> bool {
         self.zones
@@ -179,6 +192,7 @@ mod tests {
             windows: windows.iter().map(|s| s.to_string()).collect(),
             classes: classes.to_vec(),
             permits: vec![" 京a12345 ".into()],
+            min_class_share: 2.0 / 3.0,
         }
     }
 
@@ -303,6 +317,28 @@ mod tests {
             .map(|e| e.zone_id)
             .collect();
         assert_eq!(ids, ["school", "bridge"]);
+    }
+
+    #[test]
+    fn a_violation_needs_a_clearly_restricted_class() {
+        let r = ZoneRule::new(&[zone(&[], &[VehicleClass::Truck])]).unwrap();
+        assert!(r.class_is_clear("school", VehicleClass::Truck, 1.0));
+        assert!(r.class_is_clear("school", VehicleClass::Truck, 0.7));
+        // An estate car the detector calls a truck in 57% of the vote is no clear truck.
+        assert!(!r.class_is_clear("school", VehicleClass::Truck, 0.57));
+        assert!(!r.class_is_clear("school", VehicleClass::Car, 1.0));
+        assert!(!r.class_is_clear("elsewhere", VehicleClass::Truck, 1.0));
+        // Without `min_class_share` in the file, two thirds apply; out of range is an error.
+        let parsed: ZoneConfig = toml::from_str(
+            "id = \"z\"\ncamera = \"c\"\npolygon = [[0.0, 0.0], [9.0, 0.0], [9.0, 9.0]]\n",
+        )
+        .unwrap();
+        assert!((parsed.min_class_share - 2.0 / 3.0).abs() < 1e-6);
+        let bad = ZoneConfig {
+            min_class_share: 1.5,
+            ..zone(&[], &[])
+        };
+        assert!(bad.validate().unwrap_err().contains("min_class_share"));
     }
 
     #[test]

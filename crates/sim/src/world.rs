@@ -232,6 +232,7 @@ impl World {
                     windows: windows.clone(),
                     classes: vec![xl_schema::VehicleClass::Truck],
                     permits: permits.clone(),
+                    min_class_share: 2.0 / 3.0,
                 })
                 .collect(),
             overload: Some(OverloadConfig {

@@ -15,6 +15,15 @@ impl ClassVotes {
         }
     }
 
+    /// The share of all the weight that `class` holds (0 before any vote).
+    pub(crate) fn share(&self, class: VehicleClass) -> f32 {
+        let total: f32 = self.0.iter().sum();
+        match VehicleClass::ALL.iter().position(|c| *c == class) {
+            Some(i) if total > 0.0 => self.0[i] / total,
+            _ => 0.0,
+        }
+    }
+
     /// The class with the most weight; ties go to the earlier class in `VehicleClass::ALL` (car
     /// first, the commonest) so the answer never depends on arrival order.
     pub(crate) fn winner(&self) -> VehicleClass {

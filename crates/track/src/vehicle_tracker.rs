@@ -106,6 +106,10 @@ pub struct TrackedVehicle {
     pub track_id: u64,
     /// Score-weighted majority of the classes detected so far, this frame included.
     pub class: VehicleClass,
+    /// The share of the score-weighted class vote that `class` holds: near 1 when the detector
+    /// agrees with itself, near 1/2 for a vehicle it calls a car in some frames and a truck in
+    /// others.
+    pub class_share: f32,
     /// This frame's detected box (not the filtered one).
     pub bbox: BBox,
     /// This frame's detection score.
@@ -206,9 +210,11 @@ impl Track {
         } else {
             Vec::new()
         };
+        let class = self.votes.winner();
         TrackedVehicle {
             track_id: id,
-            class: self.votes.winner(),
+            class,
+            class_share: self.votes.share(class),
             bbox: det.bbox,
             score: det.score,
             hits: self.hits,
