@@ -404,7 +404,7 @@ impl VehicleTracker {
                     && usable_box(&d.bbox)
                     && !duplicates(claimed, &d.bbox, &p)
             })
-            .map(|(d, _)| d.clone())
+            .map(|(d, _)| *d)
             .collect();
         self.recent.push_back(UnclaimedFrame {
             time,
