@@ -667,6 +667,24 @@ mod tests {
         )
     }
 
+    /// Feeds frames 0..`frames` (their plates and vehicles from `frame`) to a fresh analysis under
+    /// `rules`, then ends the input; returns every event.
+    fn drive(
+        rules: &RulesConfig,
+        frames: u64,
+        mut frame: impl FnMut(u64) -> (Vec<PlateObservation>, Vec<VehicleDetection>),
+    ) -> Vec<Event> {
+        let mut a = analysis(rules);
+        let image = Arc::new(RgbImage::new(640, 360));
+        let mut events = Vec::new();
+        for k in 0..frames {
+            let (plates, vehicles) = frame(k);
+            events.extend(a.on_frame(image.clone(), meta(k), plates, &vehicles));
+        }
+        events.extend(a.finish());
+        events
+    }
+
     fn meta(k: u64) -> FrameMeta {
         let t0 = china_offset()
             .with_ymd_and_hms(2026, 11, 29, 10, 0, 0)
@@ -774,15 +792,11 @@ mod tests {
         // First seen just above the line (y = 200), then below it: the crossing happens between
         // the tentative frame and the confirming one.
         let dir = tempfile::tempdir().unwrap();
-        let mut a = analysis(&rules(dir.path()));
-        let image = Arc::new(RgbImage::new(640, 360));
-        let mut events = Vec::new();
-        for k in 0..8u64 {
+        let events = drive(&rules(dir.path()), 8, |k| {
             let y = 70.0 + 25.0 * k as f32;
-            let det = seen(VehicleClass::Car, BBox::new(380.0, y, 540.0, y + 120.0));
-            events.extend(a.on_frame(image.clone(), meta(k), vec![], &[det]));
-        }
-        events.extend(a.finish());
+            let car = seen(VehicleClass::Car, BBox::new(380.0, y, 540.0, y + 120.0));
+            (vec![], vec![car])
+        });
         assert_eq!(inbound(&events), 1);
     }
 
@@ -792,18 +806,14 @@ mod tests {
         // the line (y = 200, crossed near frame 5); its first confident frame (7) starts a track
         // that keeps the weak boxes before it.
         let dir = tempfile::tempdir().unwrap();
-        let mut a = analysis(&rules(dir.path()));
-        let image = Arc::new(RgbImage::new(640, 360));
-        let mut events = Vec::new();
-        for k in 0..10u64 {
+        let events = drive(&rules(dir.path()), 10, |k| {
             let y = 15.0 * k as f32;
-            let det = VehicleDetection {
+            let bus = VehicleDetection {
                 score: if k < 7 { 0.38 } else { 0.6 },
                 ..seen(VehicleClass::Bus, BBox::new(200.0, y, 500.0, y + 120.0))
             };
-            events.extend(a.on_frame(image.clone(), meta(k), vec![], &[det]));
-        }
-        events.extend(a.finish());
+            (vec![], vec![bus])
+        });
         assert_eq!(inbound(&events), 1);
     }
 
@@ -912,10 +922,7 @@ mod tests {
         // Read in three far frames with the wrong province, not found for 2 s (longer than the
         // plate tracker's 1.5 s gap), then read right for 2.4 s: one vehicle, one read.
         let dir = tempfile::tempdir().unwrap();
-        let mut a = analysis(&rules(dir.path()));
-        let image = Arc::new(RgbImage::new(640, 360));
-        let mut events = Vec::new();
-        for k in 0..30u64 {
+        let events = drive(&rules(dir.path()), 30, |k| {
             let y = 20.0 + 5.0 * k as f32;
             let car = BBox::new(300.0, y, 500.0, y + 120.0);
             let text = match k {
@@ -923,21 +930,15 @@ mod tests {
                 13..=24 => Some("渝C70L71"),
                 _ => None,
             };
-            let plates: Vec<_> = text
-                .map(|t| PlateObservation {
-                    text: t.into(),
-                    ..plate_at(&car)
-                })
-                .into_iter()
-                .collect();
-            events.extend(a.on_frame(
-                image.clone(),
-                meta(k),
-                plates,
-                &[seen(VehicleClass::Car, car)],
-            ));
-        }
-        events.extend(a.finish());
+            let plates = text.map(|t| PlateObservation {
+                text: t.into(),
+                ..plate_at(&car)
+            });
+            (
+                plates.into_iter().collect(),
+                vec![seen(VehicleClass::Car, car)],
+            )
+        });
         let reads: Vec<_> = events
             .iter()
             .filter(|e| e.kind == EventKind::PlateRead)
@@ -954,20 +955,18 @@ mod tests {
         // throughout is a violation.
         for (mixed, expected) in [(true, 0), (false, 1)] {
             let dir = tempfile::tempdir().unwrap();
-            let mut a = analysis(&rules(dir.path()));
-            let image = Arc::new(RgbImage::new(640, 360));
-            let mut events = Vec::new();
-            for k in 0..26u64 {
+            let events = drive(&rules(dir.path()), 26, |k| {
                 let y = 40.0 + 8.0 * k as f32;
                 let class = if mixed && k < 10 {
                     VehicleClass::Car
                 } else {
                     VehicleClass::Truck
                 };
-                let det = seen(class, BBox::new(60.0, y, 260.0, y + 120.0));
-                events.extend(a.on_frame(image.clone(), meta(k), vec![], &[det]));
-            }
-            events.extend(a.finish());
+                (
+                    vec![],
+                    vec![seen(class, BBox::new(60.0, y, 260.0, y + 120.0))],
+                )
+            });
             let zone = events
                 .iter()
                 .filter(|e| e.kind == EventKind::RestrictedZone)
