@@ -62,8 +62,9 @@ pub struct VehicleTrackerParams {
     pub max_lost_secs: f64,
     /// A new track takes the unclaimed detections of the frames up to this long before it that
     /// chain back from its first box (each overlapping the next by at least `low_match_iou`, one
-    /// per frame, gaps up to `max_lost_secs`), as earlier hits. NanoDet scores a big vehicle 0.3-0.45 for a second
-    /// or more before its first confident frame; without these it starts past the count line.
+    /// per frame, gaps up to `max_lost_secs`), as earlier hits. NanoDet scores a big vehicle
+    /// 0.3-0.45 for a second or more before its first confident frame; without these it starts
+    /// past the count line.
     /// 0 turns this off.
     pub lead_in_secs: f64,
     /// A track is tentative until matched this many times; tentative tracks are never reported and,
@@ -185,22 +186,6 @@ impl Track {
         self.hits += 1;
         self.last_time = time;
         self.last_bbox = det.bbox;
-        self.max_box_height = self.max_box_height.max(det.bbox.height());
-    }
-
-    /// Adds a detection from before the track's first one (a lead-in, see `lead_in_secs`); called
-    /// newest first, before any later detection is added.
-    fn prepend(&mut self, time: f64, det: &VehicleDetection) {
-        self.tentative.insert(0, (time, det.bbox));
-        self.motion = BoxMotion::new(time, &det.bbox);
-        for (t, b) in self.tentative.iter().skip(1) {
-            self.motion.update(*t, b);
-        }
-        self.motion.update(self.last_time, &self.last_bbox);
-        self.votes.add(det.class, det.score);
-        self.hits += 1;
-        self.first_time = time;
-        self.first_bbox = det.bbox;
         self.max_box_height = self.max_box_height.max(det.bbox.height());
     }
 
@@ -361,15 +346,19 @@ impl VehicleTracker {
             }
             used[di] = true;
             claimed.push(det.bbox);
-            let mut track = Track::start(time, det);
-            for (t, earlier) in lead_in(
+            // The lead-in comes newest first: the track starts at its oldest detection.
+            let mut path = lead_in(
                 &mut self.recent,
                 det,
                 time,
                 p.low_match_iou,
                 p.max_lost_secs,
-            ) {
-                track.prepend(t, &earlier);
+            );
+            path.reverse();
+            path.push((time, *det));
+            let mut track = Track::start(path[0].0, &path[0].1);
+            for (t, d) in &path[1..] {
+                track.add(*t, d);
             }
             if let Some(report) = confirm(&mut track, &mut self.next_id, det, p.min_hits) {
                 seen.push(report);
