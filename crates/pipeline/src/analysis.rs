@@ -301,16 +301,23 @@ impl CameraAnalysis {
         now: f64,
     ) -> Vec<Event> {
         let owner = self.owner_of(&track, current, now);
-        let open = |id: u64| {
-            self.passes.contains_key(&id) || self.settling.iter().any(|(_, i, _)| *i == id)
-        };
         match owner {
-            Some(id) if open(id) => match self.held.hold(id, track, now) {
+            Some(id) if self.pass_of(id).is_some() => match self.held.hold(id, track, now) {
                 Some(displaced) => self.plate_read(&displaced, Some(id)),
                 None => Vec::new(),
             },
             _ => self.plate_read(&track, owner),
         }
+    }
+
+    /// The open pass of vehicle `id`: still tracked, or ended and settling.
+    fn pass_of(&self, id: u64) -> Option<&VehiclePass> {
+        self.passes.get(&id).or_else(|| {
+            self.settling
+                .iter()
+                .find(|(_, i, _)| *i == id)
+                .map(|(_, _, p)| p)
+        })
     }
 
     /// The vehicle a finished plate track belongs to: the one that held its text most often; else
@@ -359,13 +366,7 @@ impl CameraAnalysis {
         let plate_box = track.best.observation.corners.bbox();
         let vehicle: Option<(u64, xl_schema::VehicleClass, BBox)> = owner_id.and_then(|id| {
             let in_frame = frame.vehicles.iter().find(|v| v.track_id == id);
-            let pass = self.passes.get(&id).or_else(|| {
-                self.settling
-                    .iter()
-                    .find(|(_, i, _)| *i == id)
-                    .map(|(_, _, p)| p)
-            });
-            match (in_frame, pass) {
+            match (in_frame, self.pass_of(id)) {
                 (Some(v), Some(p)) => Some((id, p.class, v.bbox)),
                 (Some(v), None) => Some((id, v.class, v.bbox)),
                 (None, Some(p)) => Some((id, p.class, p.last_box)),
