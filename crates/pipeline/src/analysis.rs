@@ -168,7 +168,15 @@ impl CameraAnalysis {
                 .collect();
             let plates: Vec<_> = plates
                 .iter()
-                .map(|p| (p.text.as_str(), boxes(&p.corners.bbox())))
+                .map(|p| {
+                    let chars: Vec<u8> = p
+                        .char_confidences
+                        .iter()
+                        .map(|c| (c * 100.0).round() as u8)
+                        .collect();
+                    let score = (p.detection_score * 100.0).round() as u8;
+                    (p.text.as_str(), score, chars, boxes(&p.corners.bbox()))
+                })
                 .collect();
             tracing::trace!(camera = %self.camera, frame = meta.frame_index, ?found, ?tracked, ?plates, "analysed");
         }
