@@ -144,6 +144,9 @@ pub struct TrackingSettings {
     pub max_gap_secs: f32,
     /// Tracks with fewer reads than this emit nothing (suppresses one-frame misreads).
     pub min_reads: usize,
+    /// A character of a pass's plate text needs more than this share of its reads' votes; below
+    /// it the character is reported unread (`?`). 0 always elects the strongest guess.
+    pub min_char_agreement: f32,
 }
 
 impl Default for TrackingSettings {
@@ -152,6 +155,7 @@ impl Default for TrackingSettings {
             iou_threshold: 0.1,
             max_gap_secs: 1.5,
             min_reads: 2,
+            min_char_agreement: 0.5,
         }
     }
 }
@@ -213,6 +217,9 @@ impl PipelineConfig {
         if !unit(t.iou_threshold) || t.max_gap_secs <= 0.0 || t.min_reads == 0 {
             return invalid("tracking: iou_threshold in 0..1, max_gap_secs > 0, min_reads >= 1");
         }
+        if !(0.0..1.0).contains(&t.min_char_agreement) {
+            return invalid("tracking: min_char_agreement must be at least 0 and below 1");
+        }
         let v = &self.vehicle;
         if !unit(v.score_threshold) || !unit(v.nms_iou) {
             return invalid("vehicle thresholds must be within 0..1");
@@ -265,8 +272,27 @@ mod tests {
         let p = PipelineConfig::load(&path).unwrap();
         assert_eq!(p.models.plate_detector, dir.path().join("../m/d.onnx"));
         assert_eq!(p.tracking.min_reads, 3);
+        assert_eq!(p.tracking.min_char_agreement, 0.5, "a majority by default");
         assert_eq!(p.plate.nms_iou, 0.4);
         assert_eq!(p.sha256.len(), 64);
+    }
+
+    #[test]
+    fn a_character_agreement_that_no_vote_can_pass_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        let base = "name = \"plates\"\n[analysis]\nwidth = 960\nheight = 540\n[models]\nplate_detector = \"d\"\nplate_recognizer = \"r\"\nplate_dictionary = \"t\"\n[tracking]\n";
+        std::fs::write(&path, format!("{base}min_char_agreement = 1.0\n")).unwrap();
+        let msg = PipelineConfig::load(&path).unwrap_err().to_string();
+        assert!(msg.contains("min_char_agreement"), "{msg}");
+        std::fs::write(&path, format!("{base}min_char_agreement = 0.0\n")).unwrap();
+        assert_eq!(
+            PipelineConfig::load(&path)
+                .unwrap()
+                .tracking
+                .min_char_agreement,
+            0.0
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ pub use rules::{parse_rule_truth, score_rules, RuleScore, RuleTruth};
 
 use chrono::{DateTime, Duration, FixedOffset};
 use serde::Deserialize;
-use xl_schema::plate::plates_match;
+use xl_schema::plate::{fits_plate, is_partial_plate, plates_match};
 use xl_schema::{Event, EventKind};
 
 /// One vehicle pass as the simulator wrote it (the fields scoring needs).
@@ -53,8 +53,12 @@ pub struct Score {
     pub passes_reported_twice: usize,
     /// Events inside the window.
     pub events: usize,
-    /// Events whose text matches no pass's plate at that camera.
+    /// Events whose text matches no pass's plate at that camera (partial reads included when a
+    /// character they did read is wrong).
     pub events_with_unknown_text: usize,
+    /// Events that left characters unread (`?`) and whose read characters all fit a pass's plate
+    /// at that camera: they assert nothing wrong, but they are not exact reads either.
+    pub events_partial: usize,
     /// Plates of passes missed, for diagnosis.
     pub missed: Vec<String>,
     /// Texts of unknown-text events, for diagnosis.
@@ -71,6 +75,8 @@ impl Score {
             "events": self.events,
             "events_with_unknown_text": self.events_with_unknown_text,
             "unknown_text_rate": self.unknown_text_rate(),
+            "events_partial": self.events_partial,
+            "partial_rate": self.partial_rate(),
             "passes_reported_twice": self.passes_reported_twice,
             "duplicate_rate": self.duplicate_rate(),
             "missed": self.missed,
@@ -83,6 +89,9 @@ impl Score {
     }
     pub fn unknown_text_rate(&self) -> f64 {
         ratio(self.events_with_unknown_text, self.events)
+    }
+    pub fn partial_rate(&self) -> f64 {
+        ratio(self.events_partial, self.events)
     }
     pub fn duplicate_rate(&self) -> f64 {
         ratio(self.passes_reported_twice, self.passes)
@@ -116,10 +125,15 @@ pub fn score(truth: &[TruthPass], events: &[Event], p: &ScoreParams) -> Score {
         let Some(text) = e.plate.as_ref().map(|pl| pl.text.as_str()) else {
             continue;
         };
-        let known = truth
-            .iter()
-            .any(|t| (p.camera_id)(t.camera) == e.camera_id && plates_match(&t.plate, text));
-        if !known {
+        let at_camera = || {
+            truth
+                .iter()
+                .filter(|t| (p.camera_id)(t.camera) == e.camera_id)
+        };
+        let known = at_camera().any(|t| plates_match(&t.plate, text));
+        if !known && is_partial_plate(text) && at_camera().any(|t| fits_plate(text, &t.plate, 2)) {
+            s.events_partial += 1;
+        } else if !known {
             s.events_with_unknown_text += 1;
             s.unknown_texts.push(format!("{} {}", e.camera_id, text));
         }
@@ -257,6 +271,29 @@ mod tests {
         assert_eq!(s.events_with_unknown_text, 1);
         assert!((s.recall() - 2.0 / 3.0).abs() < 1e-9);
         assert_eq!(s.missed.len(), 1);
+    }
+
+    #[test]
+    fn a_partial_read_is_counted_apart_unless_what_it_read_is_wrong() {
+        let truth = vec![pass(1, "新G6NN34", 10, 14), pass(1, "皖S22222", 20, 24)];
+        let events = vec![
+            event("cam-1", "?G6NN34", 13),
+            event("cam-1", "?S22Z22", 22), // a read character is wrong
+        ];
+        let params = ScoreParams {
+            from: at(0),
+            to: at(60),
+            slack: Duration::seconds(2),
+            camera_id: |i| format!("cam-{i}"),
+        };
+        let s = score(&truth, &events, &params);
+        assert_eq!(s.events_partial, 1);
+        assert_eq!(s.events_with_unknown_text, 1);
+        assert_eq!(s.unknown_texts, ["cam-1 ?S22Z22"]);
+        assert_eq!(
+            s.passes_read_exactly, 0,
+            "a partial read is not an exact one"
+        );
     }
 
     #[test]

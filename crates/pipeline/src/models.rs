@@ -168,6 +168,7 @@ pub fn tracker_params(pipeline: &PipelineConfig) -> xl_track::TrackerParams {
         iou_threshold: t.iou_threshold,
         max_gap_secs: f64::from(t.max_gap_secs),
         min_reads: t.min_reads,
+        min_char_agreement: t.min_char_agreement,
         ..xl_track::TrackerParams::default()
     }
 }

@@ -3,6 +3,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, FixedOffset};
+use xl_schema::plate::is_partial_plate;
 
 use crate::ClonedConfig;
 
@@ -89,7 +90,8 @@ impl ClonedPlateRule {
     /// above `max_speed_kmh` over at least `min_distance_km` and the pair was not reported before.
     pub fn observe(&mut self, mut s: Sighting) -> Option<ClonedPair> {
         s.plate = s.plate.trim().to_uppercase();
-        if s.plate.is_empty() {
+        // A partial read names no one plate: `?G6NN34` at two cameras may be two provinces.
+        if s.plate.is_empty() || is_partial_plate(&s.plate) {
             return None;
         }
         let Some(&here) = self.positions.get(&s.camera) else {

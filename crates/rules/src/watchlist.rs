@@ -6,7 +6,8 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use xl_schema::{china_offset, plate::is_valid_plate};
+use xl_schema::china_offset;
+use xl_schema::plate::{fits_plate, is_partial_plate, is_valid_plate};
 
 use crate::RulesError;
 
@@ -36,6 +37,16 @@ impl WatchEntry {
     pub fn is_valid_at(&self, ts: DateTime<FixedOffset>) -> bool {
         self.valid_from.is_none_or(|f| ts >= f) && self.valid_until.is_none_or(|u| ts < u)
     }
+
+    fn hit(&self, fuzzy: bool, read: &str) -> WatchHit {
+        WatchHit {
+            plate: self.plate.clone(),
+            list: self.list.clone(),
+            reason: self.reason.clone(),
+            fuzzy,
+            read_text: read.to_string(),
+        }
+    }
 }
 
 /// A watchlist match.
@@ -45,7 +56,8 @@ pub struct WatchHit {
     pub plate: String,
     pub list: String,
     pub reason: String,
-    /// True when the read differs from the listed plate in one confusable character.
+    /// True when the read differs from the listed plate in one confusable character, or left
+    /// one character unread.
     pub fuzzy: bool,
     /// The text that was read.
     pub read_text: String,
@@ -204,10 +216,27 @@ impl Watchlist {
     /// The entries that `text` hits at `ts`: exact matches first, then (when fuzzy matching is
     /// on) entries differing from the text in exactly one non-province position where both
     /// characters are in the same confusable group. One hit per listed plate and list.
+    ///
+    /// A partial read (one character unread, `?`) hits, as fuzzy, every entry that agrees with it
+    /// on all the characters that were read: a listed vehicle whose province the recogniser could
+    /// not make out is still worth an analyst's look.
     pub fn check(&self, text: &str, ts: DateTime<FixedOffset>) -> Vec<WatchHit> {
         let read = normalise(text);
         let mut hits = Vec::new();
         let mut seen = HashSet::new();
+        if is_partial_plate(&read) {
+            if self.fuzzy {
+                for e in &self.entries {
+                    if fits_plate(&read, &e.plate, 1)
+                        && e.is_valid_at(ts)
+                        && seen.insert((e.plate.as_str(), e.list.as_str()))
+                    {
+                        hits.push(e.hit(true, &read));
+                    }
+                }
+            }
+            return hits;
+        }
         self.collect(&read, &read, false, ts, &mut seen, &mut hits);
         if self.fuzzy && !read.is_empty() {
             let chars: Vec<char> = read.chars().collect();
@@ -239,13 +268,7 @@ impl Watchlist {
         for &i in self.by_plate.get(key).into_iter().flatten() {
             let e = &self.entries[i];
             if e.is_valid_at(ts) && seen.insert((e.plate.as_str(), e.list.as_str())) {
-                hits.push(WatchHit {
-                    plate: e.plate.clone(),
-                    list: e.list.clone(),
-                    reason: e.reason.clone(),
-                    fuzzy,
-                    read_text: read.to_string(),
-                });
+                hits.push(e.hit(fuzzy, read));
             }
         }
     }

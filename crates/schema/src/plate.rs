@@ -73,6 +73,32 @@ pub fn is_valid_plate(text: &str) -> bool {
     body.iter().all(|&c| alnum(c)) && (alnum(last[0]) || "学警挂港澳领使".contains(last[0]))
 }
 
+/// Stands for a character that the reads of a vehicle pass did not agree on (the plate tracker
+/// elects a character only by majority), as in `?G6NN34`.
+pub const UNREAD_CHAR: char = '?';
+
+/// True when some character of `text` was left unread.
+pub fn is_partial_plate(text: &str) -> bool {
+    text.contains(UNREAD_CHAR)
+}
+
+/// True when `read`, with its unread characters standing for any character, fits `plate`, and
+/// at most `max_unread` of them are unread. The letter O and digit 0 are equal, as in
+/// [`plates_match`].
+pub fn fits_plate(read: &str, plate: &str, max_unread: usize) -> bool {
+    let norm = |c: char| if c == 'O' { '0' } else { c };
+    let (mut read, mut plate) = (read.chars(), plate.chars());
+    let mut unread = 0;
+    loop {
+        match (read.next(), plate.next()) {
+            (None, None) => return unread <= max_unread,
+            (Some(UNREAD_CHAR), Some(_)) => unread += 1,
+            (Some(r), Some(p)) if norm(r) == norm(p) => {}
+            _ => return false,
+        }
+    }
+}
+
 /// The scoring convention of the plates-dev data: exact match with the letter O and digit 0 equal.
 pub fn plates_match(a: &str, b: &str) -> bool {
     let norm = |s: &str| s.replace('O', "0");
@@ -82,6 +108,20 @@ pub fn plates_match(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_partial_read_fits_the_plates_that_agree_on_what_was_read() {
+        assert!(is_partial_plate("?G6NN34") && !is_partial_plate("新G6NN34"));
+        assert!(fits_plate("?G6NN34", "新G6NN34", 1));
+        assert!(fits_plate("?G6NN3?", "新G6NN34", 2));
+        assert!(!fits_plate("?G6NN3?", "新G6NN34", 1), "too much unread");
+        assert!(
+            !fits_plate("?G6NN35", "新G6NN34", 1),
+            "a read character differs"
+        );
+        assert!(!fits_plate("?G6NN3", "新G6NN34", 1), "length differs");
+        assert!(fits_plate("皖SO1234", "皖S01234", 0), "O and 0 are one");
+    }
 
     #[test]
     fn grammar_accepts_civil_and_new_energy_plates() {

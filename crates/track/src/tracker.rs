@@ -1,6 +1,7 @@
 //! Associating plate observations across frames into tracks (one per vehicle pass).
 use std::collections::HashMap;
 
+use xl_schema::plate::fits_plate;
 use xl_schema::{BBox, PlateObservation};
 
 use crate::{text_similarity, vote};
@@ -16,6 +17,9 @@ pub struct TrackerParams {
     /// Text similarity that lets an observation join a nearby track even when boxes barely overlap
     /// (a fast vehicle at a low analysis rate moves more than a plate height between frames).
     pub text_similarity: f32,
+    /// A character of the elected text needs more than this share of its position's votes;
+    /// below it the character is reported unread (`?`). 0 elects the strongest guess always.
+    pub min_char_agreement: f32,
 }
 
 impl Default for TrackerParams {
@@ -25,6 +29,7 @@ impl Default for TrackerParams {
             max_gap_secs: 1.5,
             min_reads: 2,
             text_similarity: 0.7,
+            min_char_agreement: 0.5,
         }
     }
 }
@@ -143,14 +148,24 @@ impl<P> Track<P> {
         }
     }
 
-    fn finish(mut self) -> Option<FinishedTrack<P>> {
-        let elected = vote(self.reads.iter().map(|(t, c)| (t.as_str(), *c)))?;
+    fn finish(mut self, min_char_agreement: f32) -> Option<FinishedTrack<P>> {
+        let reads = self.reads.iter().map(|(t, c)| (t.as_str(), *c));
+        let elected = vote(reads, min_char_agreement)?;
         let best = match self.best_by_text.remove(&elected.text) {
             Some(read) => read,
-            None => self.best_by_text.into_values().max_by(|a, b| {
-                let ca = a.observation.text_confidence();
-                ca.total_cmp(&b.observation.text_confidence())
-            })?,
+            // A partial text: the most confident read that agrees with what was elected.
+            None => {
+                self.best_by_text
+                    .into_iter()
+                    .max_by(|a, b| {
+                        let fits = |t: &str| fits_plate(&elected.text, t, usize::MAX);
+                        let ca = a.1.observation.text_confidence();
+                        (fits(&a.0), ca)
+                            .partial_cmp(&(fits(&b.0), b.1.observation.text_confidence()))
+                            .unwrap_or(std::cmp::Ordering::Equal)
+                    })?
+                    .1
+            }
         };
         Some(FinishedTrack {
             track_id: self.id,
@@ -251,11 +266,11 @@ impl<P: Clone> PlateTracker<P> {
             .into_iter()
             .partition(|t| now - t.last_time > self.params.max_gap_secs);
         self.tracks = live;
-        let min_reads = self.params.min_reads;
+        let (min_reads, agreement) = (self.params.min_reads, self.params.min_char_agreement);
         let mut finished: Vec<FinishedTrack<P>> = ended
             .into_iter()
             .filter(|t| t.reads.len() >= min_reads)
-            .filter_map(Track::finish)
+            .filter_map(|t| t.finish(agreement))
             .collect();
         finished.sort_by(|a, b| {
             a.first_time

@@ -56,13 +56,15 @@ pub fn plates(a: &EvalArgs) -> anyhow::Result<()> {
     };
     let s = xl_eval::score(&truth, &events, &params);
     stdout_line(&format!(
-        "passes {}  read exactly {} ({:.1}%)  events {}  unknown text {} ({:.1}%)  reported twice {} ({:.1}%)",
+        "passes {}  read exactly {} ({:.1}%)  events {}  unknown text {} ({:.1}%)  partial {} ({:.1}%)  reported twice {} ({:.1}%)",
         s.passes,
         s.passes_read_exactly,
         100.0 * s.recall(),
         s.events,
         s.events_with_unknown_text,
         100.0 * s.unknown_text_rate(),
+        s.events_partial,
+        100.0 * s.partial_rate(),
         s.passes_reported_twice,
         100.0 * s.duplicate_rate(),
     ))?;

@@ -122,3 +122,12 @@ fn old_sightings_are_forgotten() {
     }
     assert!(r.kept() <= 601, "{}", r.kept());
 }
+
+#[test]
+fn partial_reads_are_never_paired() {
+    let mut r = rule();
+    assert!(r.observe(s("e1", "A", "?A12345", 0)).is_none());
+    // Far too fast for one vehicle, but the unread provinces may differ.
+    assert!(r.observe(s("e2", "B", "?A12345", 60)).is_none());
+    assert_eq!(r.kept(), 0, "partial reads are not remembered");
+}

@@ -201,3 +201,23 @@ fn lookups_stay_fast_with_100k_entries() {
         start.elapsed()
     );
 }
+
+#[test]
+fn a_read_with_its_province_unread_hits_the_entries_that_agree_on_the_rest() {
+    let w = list("plate,reason,list\n新G6NN34,stolen,盗抢\n鲁G6NN34,wanted,布控\n京G6NN35,r,l\n");
+    let hits = w.check("?G6NN34", ts(NOON));
+    let plates: Vec<&str> = hits.iter().map(|h| h.plate.as_str()).collect();
+    assert_eq!(plates, ["新G6NN34", "鲁G6NN34"]);
+    assert!(hits.iter().all(|h| h.fuzzy && h.read_text == "?G6NN34"));
+    assert!(
+        w.check("?G6NN3?", ts(NOON)).is_empty(),
+        "two unread characters say too little"
+    );
+    assert!(
+        w.clone()
+            .with_fuzzy(false)
+            .check("?G6NN34", ts(NOON))
+            .is_empty(),
+        "a partial read is a fuzzy hit at best"
+    );
+}
