@@ -60,6 +60,8 @@ impl EventKind {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlateInfo {
+    /// The plate as read; `?` (`plate::UNREAD_CHAR`) where the reads of a pass gave no character
+    /// a majority.
     pub text: String,
     pub color: PlateColor,
     pub confidence: f32,
