@@ -52,13 +52,50 @@ pub struct PlateReader {
     corner_variants: bool,
 }
 
-/// Scale factors (width, height) about the quad's centre for the extra readings.
-const VARIANTS: [(f32, f32); 2] = [(1.06, 1.0), (1.0, 1.12)];
+/// The extra readings of a plate, besides its corners as detected; the most probable valid text
+/// of all wins.
+#[derive(Clone, Copy)]
+enum Variant {
+    /// Width and height scale factors about the quad's centre.
+    Scale(f32, f32),
+    /// The left edge moved out by this share of the plate's width, the right edge kept. The
+    /// province character is the leftmost and the hardest to read; detector corners a little
+    /// inside the plate's left edge clip it, and it is then read as any look-alike province.
+    WidenLeft(f32),
+}
+
+const VARIANTS: [Variant; 3] = [
+    Variant::Scale(1.06, 1.0),
+    Variant::Scale(1.0, 1.12),
+    Variant::WidenLeft(0.06),
+];
+
+impl Variant {
+    fn apply(self, q: &Quad) -> Quad {
+        match self {
+            Variant::Scale(sx, sy) => scale_quad(q, sx, sy),
+            Variant::WidenLeft(share) => widen_left(q, share),
+        }
+    }
+}
 
 fn scale_quad(q: &Quad, sx: f32, sy: f32) -> Quad {
     let cx = q.0.iter().map(|p| p[0]).sum::<f32>() / 4.0;
     let cy = q.0.iter().map(|p| p[1]).sum::<f32>() / 4.0;
     q.map(|p| [cx + (p[0] - cx) * sx, cy + (p[1] - cy) * sy])
+}
+
+/// Corners are TL, TR, BR, BL: TL moves away from TR along the top edge, BL away from BR along
+/// the bottom edge.
+fn widen_left(q: &Quad, share: f32) -> Quad {
+    let [tl, tr, br, bl] = q.0;
+    let out = |from: [f32; 2], away: [f32; 2]| {
+        [
+            from[0] + (from[0] - away[0]) * share,
+            from[1] + (from[1] - away[1]) * share,
+        ]
+    };
+    Quad([out(tl, tr), tr, br, out(bl, br)])
 }
 
 impl PlateReader {
@@ -136,8 +173,8 @@ impl PlateReader {
         let prior = LengthPrior::for_color(color);
         let mut best = self.read_band(&band, prior)?;
         if self.corner_variants {
-            for (sx, sy) in VARIANTS {
-                let Some(band) = plate_band(frame, &scale_quad(corners, sx, sy)) else {
+            for variant in VARIANTS {
+                let Some(band) = plate_band(frame, &variant.apply(corners)) else {
                     continue;
                 };
                 let text = self.read_band(&band, prior)?;
@@ -155,5 +192,22 @@ impl PlateReader {
         let crop = resize_rgb(band.view(), w, h)?;
         self.recognizer
             .recognize_with_prior(crop.view(), self.decode, prior)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn widening_left_moves_only_the_left_edge_along_the_plate() {
+        // A plate tilted down to the right: TL, TR, BR, BL.
+        let q = Quad([[100.0, 50.0], [200.0, 60.0], [200.0, 90.0], [100.0, 80.0]]);
+        let w = widen_left(&q, 0.06);
+        assert_eq!(w.0[1], q.0[1]);
+        assert_eq!(w.0[2], q.0[2]);
+        for (moved, kept) in [(w.0[0], [94.0, 49.4]), (w.0[3], [94.0, 79.4])] {
+            assert!((moved[0] - kept[0]).abs() < 1e-4 && (moved[1] - kept[1]).abs() < 1e-4);
+        }
     }
 }
