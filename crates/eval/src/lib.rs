@@ -211,6 +211,16 @@ mod tests {
         }
     }
 
+    /// Scoring over the first minute, with 2 s of slack.
+    fn first_minute() -> ScoreParams {
+        ScoreParams {
+            from: at(0),
+            to: at(60),
+            slack: Duration::seconds(2),
+            camera_id: |i| format!("cam-{i}"),
+        }
+    }
+
     fn event(camera: &str, text: &str, ts: i64) -> Event {
         Event {
             id: uuid::Uuid::nil(),
@@ -257,13 +267,7 @@ mod tests {
             // A read of a pass outside the window, overlapping a judged pass: not a duplicate.
             event("cam-2", "皖S99999", 15),
         ];
-        let params = ScoreParams {
-            from: at(0),
-            to: at(60),
-            slack: Duration::seconds(2),
-            camera_id: |i| format!("cam-{i}"),
-        };
-        let s = score(&truth, &events, &params);
+        let s = score(&truth, &events, &first_minute());
         assert_eq!(s.passes, 3);
         assert_eq!(s.passes_read_exactly, 2);
         assert_eq!(s.passes_reported_twice, 1);
@@ -280,13 +284,7 @@ mod tests {
             event("cam-1", "?G6NN34", 13),
             event("cam-1", "?S22Z22", 22), // a read character is wrong
         ];
-        let params = ScoreParams {
-            from: at(0),
-            to: at(60),
-            slack: Duration::seconds(2),
-            camera_id: |i| format!("cam-{i}"),
-        };
-        let s = score(&truth, &events, &params);
+        let s = score(&truth, &events, &first_minute());
         assert_eq!(s.events_partial, 1);
         assert_eq!(s.events_with_unknown_text, 1);
         assert_eq!(s.unknown_texts, ["cam-1 ?S22Z22"]);
