@@ -155,14 +155,14 @@ impl<P> Track<P> {
             Some(read) => read,
             // A partial text: the most confident read that agrees with what was elected.
             None => {
+                let fits = |t: &str| fits_plate(&elected.text, t, usize::MAX);
+                let confidence = |r: &TrackedRead<P>| r.observation.text_confidence();
                 self.best_by_text
                     .into_iter()
-                    .max_by(|a, b| {
-                        let fits = |t: &str| fits_plate(&elected.text, t, usize::MAX);
-                        let ca = a.1.observation.text_confidence();
-                        (fits(&a.0), ca)
-                            .partial_cmp(&(fits(&b.0), b.1.observation.text_confidence()))
-                            .unwrap_or(std::cmp::Ordering::Equal)
+                    .max_by(|(ta, a), (tb, b)| {
+                        fits(ta)
+                            .cmp(&fits(tb))
+                            .then(confidence(a).total_cmp(&confidence(b)))
                     })?
                     .1
             }
@@ -320,6 +320,31 @@ mod tests {
         assert_ne!(
             done[0].best.frame, 4,
             "evidence shows a read of the elected text"
+        );
+    }
+
+    #[test]
+    fn an_unread_province_is_reported_as_such_with_evidence_that_agrees_with_the_rest() {
+        let mut t = PlateTracker::new(TrackerParams::default());
+        let reads = [
+            ("皖G6NN34", 0.6),
+            ("鲁G6NN34", 0.6),
+            ("苏G6NN34", 0.55),
+            // The most confident read has the wrong last character.
+            ("浙G6NN35", 0.9),
+        ];
+        for (i, (text, conf)) in reads.into_iter().enumerate() {
+            let y = 100.0 + 40.0 * i as f32;
+            assert!(t
+                .update(i as f64 * 0.2, vec![obs(text, 500.0, y, 120.0, conf)], i)
+                .is_empty());
+        }
+        let done = t.update(5.0, vec![], 99);
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].text, "?G6NN34");
+        assert_ne!(
+            done[0].best.frame, 3,
+            "evidence shows a read that fits the text"
         );
     }
 

@@ -1,8 +1,6 @@
 //! Electing a track's text from its per-frame reads.
 use std::collections::HashMap;
 
-#[cfg(test)]
-use xl_schema::plate::is_partial_plate;
 use xl_schema::plate::{is_valid_plate, UNREAD_CHAR};
 
 /// Reads that break the plate grammar still vote, but count for less: they are usually misreads.
@@ -24,7 +22,7 @@ pub struct VoteResult {
 /// otherwise the position is reported unread. A recogniser that cannot read a glyph (a rare
 /// province, a smudged letter) scatters its guesses over look-alikes, and the one that happens to
 /// come out ahead is as likely wrong as right: a wrong plate sends a watch-list hit or a cloned-plate
-/// alert after another vehicle, while `?G6NN34` is still found by a search on what was read.
+/// alert after another vehicle, while `?G6NN34` asserts only what was read.
 pub fn vote<'a>(
     reads: impl IntoIterator<Item = (&'a str, f32)>,
     min_agreement: f32,
@@ -81,6 +79,8 @@ pub fn vote<'a>(
 
 #[cfg(test)]
 mod tests {
+    use xl_schema::plate::is_partial_plate;
+
     use super::*;
 
     const MAJORITY: f32 = 0.5;
