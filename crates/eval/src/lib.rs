@@ -131,7 +131,10 @@ pub fn score(truth: &[TruthPass], events: &[Event], p: &ScoreParams) -> Score {
                 .filter(|t| (p.camera_id)(t.camera) == e.camera_id)
         };
         let known = at_camera().any(|t| plates_match(&t.plate, text));
-        if !known && is_partial_plate(text) && at_camera().any(|t| fits_plate(text, &t.plate, 2)) {
+        if !known
+            && is_partial_plate(text)
+            && at_camera().any(|t| fits_plate(text, &t.plate, usize::MAX))
+        {
             s.events_partial += 1;
         } else if !known {
             s.events_with_unknown_text += 1;
