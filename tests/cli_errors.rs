@@ -25,11 +25,21 @@ fn assert_one_line_error(out: &std::process::Output, needle: &str) {
 }
 
 fn pipeline_with_models(dir: &Path, detector: &Path) -> std::path::PathBuf {
-    let models = repo_root().join("models/plates");
+    let recognizer = repo_root().join("models/plates/ch_PP-OCRv4_rec_infer.onnx");
+    pipeline_with(dir, detector, &recognizer)
+}
+
+fn pipeline_with(dir: &Path, detector: &Path, recognizer: &Path) -> std::path::PathBuf {
     let text = std::fs::read_to_string(repo_root().join("pipelines/plates.toml"))
         .unwrap()
-        .replace("../models/plates/clp_det.onnx", detector.to_str().unwrap())
-        .replace("../models/plates/", &format!("{}/", models.display()));
+        .replace(
+            "../models/plates/y5fu_640x_sim.onnx",
+            detector.to_str().unwrap(),
+        )
+        .replace(
+            "../models/plates/ch_PP-OCRv4_rec_infer.onnx",
+            recognizer.to_str().unwrap(),
+        );
     let path = dir.join("p.toml");
     std::fs::write(&path, text).unwrap();
     path
@@ -67,6 +77,38 @@ fn corrupt_model_is_a_clear_error() {
         .arg(&p)
         .arg(ccpd_image()));
     assert_one_line_error(&out, "corrupt.onnx");
+}
+
+#[test]
+fn a_model_in_the_wrong_role_is_refused_naming_the_file_and_what_was_expected() {
+    let dir = tempfile::tempdir().unwrap();
+    let plates = repo_root().join("models/plates");
+    // The vehicle detector (square input, other outputs) as the plate detector.
+    let vehicles = repo_root().join("models/vehicles/nanodet_coco_416.onnx");
+    let p = pipeline_with_models(dir.path(), &vehicles);
+    let out = run(xl()
+        .args(["reanalyze", "--pipeline"])
+        .arg(&p)
+        .arg(ccpd_image()));
+    assert_one_line_error(&out, "nanodet_coco_416.onnx");
+    assert!(
+        stderr(&out).contains("expected [1, N, 15]"),
+        "{}",
+        stderr(&out)
+    );
+    // The plate detector as the recogniser: no dictionary in its metadata.
+    let detector = plates.join("y5fu_640x_sim.onnx");
+    let p = pipeline_with(dir.path(), &detector, &detector);
+    let out = run(xl()
+        .args(["reanalyze", "--pipeline"])
+        .arg(&p)
+        .arg(ccpd_image()));
+    assert_one_line_error(&out, "y5fu_640x_sim.onnx");
+    assert!(
+        stderr(&out).contains("'character' dictionary"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

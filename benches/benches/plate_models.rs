@@ -1,8 +1,9 @@
-//! Plate models on CPU: detector latency at 1280x720 and 640x360, recogniser latency per plate,
-//! and end-to-end accuracy + time per scene on plates-dev/ccpd for the reference-equivalent
-//! configuration (greedy CTC, detector corners only) against ours (grammar CTC + corner variants)
-//! in the same process. If `python3` (or XL_REFERENCE_PYTHON) can import numpy, cv2 and onnxruntime, the Python reference
-//! (benches/reference/plates_reference.py) runs on the same images in the same command.
+//! Plate models on CPU: detector latency of the 640 and 320 HyperLPR3 detectors on 1280x720
+//! frames, recogniser latency per plate, and end-to-end accuracy + time per scene on
+//! plates-dev/ccpd for each detector, with and without the extra corner readings, in the same
+//! process. If `python3` (or XL_REFERENCE_PYTHON) can import numpy, cv2 and onnxruntime, the
+//! Python reference (benches/reference/plates_hyperlpr3_reference.py) runs on the same images in
+//! the same command.
 //!
 //! `cargo bench -p xl-benches --bench plate_models` (XL_BENCH_ROUNDS: rounds, default 3;
 //! XL_PLATES_DEV: data folder; ORT_DYLIB_PATH: ONNX Runtime library).
@@ -60,9 +61,10 @@ fn scenes() -> Vec<Scene> {
         .collect()
 }
 
-fn reader(decode: DecodeMode, corner_variants: bool) -> PlateReader {
-    let mut config = PlateReaderConfig::from_model_dir(&workspace().join("models/plates"));
-    config.decode = decode;
+fn reader(detector: &str, corner_variants: bool) -> PlateReader {
+    let dir = workspace().join("models/plates");
+    let mut config = PlateReaderConfig::from_model_dir(&dir);
+    config.detector_model = dir.join(detector);
     config.corner_variants = corner_variants;
     PlateReader::load(&config, Some(&ort_library())).expect("models (run scripts/setup.sh)")
 }
@@ -77,7 +79,7 @@ fn accuracy(reader: &PlateReader, scenes: &[Scene]) -> (usize, usize) {
 }
 
 fn python_reference() {
-    let script = workspace().join("benches/reference/plates_reference.py");
+    let script = workspace().join("benches/reference/plates_hyperlpr3_reference.py");
     let python = std::env::var("XL_REFERENCE_PYTHON").unwrap_or_else(|_| "python3".into());
     let probe = Command::new(&python)
         .args(["-c", "import numpy, cv2, onnxruntime"])
@@ -106,19 +108,19 @@ fn main() {
         .unwrap_or(3usize)
         .max(1);
     let scenes = scenes();
-    let ours = reader(DecodeMode::Grammar, true);
-    let reference = reader(DecodeMode::Greedy, false);
+    let ours = reader("y5fu_640x_sim.onnx", false);
+    let small = reader("y5fu_320x_sim.onnx", false);
 
-    for (w, h) in [(1280u32, 720u32), (640, 360)] {
-        let frames: Vec<_> = scenes
-            .iter()
-            .take(8)
-            .map(|s| resize_rgb(RgbView::from(&s.image), w, h).expect("resize"))
-            .collect();
+    let frames: Vec<_> = scenes
+        .iter()
+        .take(8)
+        .map(|s| resize_rgb(RgbView::from(&s.image), 1280, 720).expect("resize"))
+        .collect();
+    for (name, r) in [("640", &ours), ("320", &small)] {
         let ms = time_ms(rounds, &frames, |f| {
-            ours.detector().detect(f.view()).expect("detect");
+            r.detector().detect(f.view()).expect("detect");
         });
-        println!("detector {w}x{h}: {ms:.1} ms/frame (1 thread)");
+        println!("detector {name} on 1280x720 frames: {ms:.1} ms/frame (1 thread)");
     }
 
     let crops: Vec<_> = std::fs::read_dir(data_dir().join("crops/images"))
@@ -134,16 +136,19 @@ fn main() {
     });
     println!("recogniser + grammar decode: {ms:.2} ms/plate (1 thread)");
 
-    let (ref_exact, ref_found) = accuracy(&reference, &scenes);
-    let (our_exact, our_found) = accuracy(&ours, &scenes);
-    let ref_ms = time_ms(rounds, &scenes, |s| {
-        reference.read(RgbView::from(&s.image)).expect("read");
-    });
-    let our_ms = time_ms(rounds, &scenes, |s| {
-        ours.read(RgbView::from(&s.image)).expect("read");
-    });
     let n = scenes.len();
-    println!("ccpd reference-equivalent (greedy, corners only): {ref_exact}/{n} exact, {ref_found}/{n} detected, {ref_ms:.1} ms/scene");
-    println!("ccpd ours (grammar, corner variants): {our_exact}/{n} exact, {our_found}/{n} detected, {our_ms:.1} ms/scene ({:.2}x the reference-equivalent time)", our_ms / ref_ms);
+    let mut base_ms = None;
+    for (name, r) in [
+        ("640", ours),
+        ("640 + corner variants", reader("y5fu_640x_sim.onnx", true)),
+        ("320", small),
+    ] {
+        let (exact, found) = accuracy(&r, &scenes);
+        let ms = time_ms(rounds, &scenes, |s| {
+            r.read(RgbView::from(&s.image)).expect("read");
+        });
+        let base = *base_ms.get_or_insert(ms);
+        println!("ccpd {name}: {exact}/{n} exact, {found}/{n} detected, {ms:.1} ms/scene ({:.2}x the 640 time)", ms / base);
+    }
     python_reference();
 }

@@ -112,6 +112,7 @@ impl EventGen {
                     [x + 139.0, y + 46.0],
                     [x - 1.0, y + 44.0],
                 ]),
+                double_layer: false,
             }),
             vehicle: Some(VehicleInfo {
                 class: "car".into(),

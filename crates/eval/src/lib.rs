@@ -235,6 +235,7 @@ mod tests {
                 color: PlateColor::Blue,
                 confidence: 0.9,
                 corners: Quad([[0.0; 2]; 4]),
+                double_layer: false,
             }),
             vehicle: None,
             evidence: vec![],

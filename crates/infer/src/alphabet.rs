@@ -1,8 +1,4 @@
-//! The recogniser's character list (`clp_dict.txt`): class `i` (1-based, 0 is the CTC blank) is
-//! line `i - 1`.
-use std::path::Path;
-
-use crate::error::{InferError, Result};
+//! The symbols the recogniser reads: label `i` (1-based, 0 is the CTC blank) is symbol `i - 1`.
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alphabet {
@@ -10,18 +6,8 @@ pub struct Alphabet {
 }
 
 impl Alphabet {
-    pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| InferError::Alphabet {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::parse(&text).ok_or_else(|| InferError::Alphabet {
-            path: path.to_path_buf(),
-            source: std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                "every line must hold exactly one character",
-            ),
-        })
+    pub fn new(chars: Vec<char>) -> Self {
+        Self { chars }
     }
 
     /// One character per non-empty line; `None` if a line holds more than one.

@@ -45,20 +45,6 @@ pub enum InferError {
         reason: String,
     },
 
-    #[error("cannot read alphabet {path}: {source}")]
-    Alphabet {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-
-    #[error("alphabet {path} has {entries} entries but the recogniser outputs {classes} classes (entries + blank)")]
-    AlphabetMismatch {
-        path: PathBuf,
-        entries: usize,
-        classes: usize,
-    },
-
     #[error("image buffer of {len} bytes does not hold {width}x{height} RGB pixels")]
     ImageSize { width: u32, height: u32, len: usize },
 

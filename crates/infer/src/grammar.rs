@@ -8,6 +8,13 @@ use crate::ctc::{constrained, greedy, CtcProbs, Decoded, Template};
 
 const SPECIAL_LAST: &str = "学警挂港澳领使";
 
+/// Every symbol a civil plate can carry: the recogniser reads these and nothing else.
+pub const PLATE_SYMBOLS: &str = concat!(
+    "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川贵云藏陕甘青宁新",
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+    "学警挂港澳领使"
+);
+
 /// How likely a 7- and an 8-character plate are before the characters are read. Plate colour
 /// says a lot: blue and yellow plates carry 7 characters, green new-energy plates 8 (yellow-green
 /// plates of large new-energy vehicles are the exception, hence soft priors, not rules).
@@ -106,6 +113,14 @@ impl PlateGrammar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plate_symbols_cover_every_province_and_special_suffix() {
+        for c in PROVINCES.chars().chain(SPECIAL_LAST.chars()) {
+            assert!(PLATE_SYMBOLS.contains(c), "{c}");
+        }
+        assert_eq!(PLATE_SYMBOLS.chars().count(), 31 + 36 + 7);
+    }
 
     #[test]
     fn colour_priors_favour_the_usual_plate_length() {

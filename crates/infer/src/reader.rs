@@ -3,41 +3,59 @@ use std::path::{Path, PathBuf};
 
 use xl_schema::{PlateObservation, Quad};
 
-use crate::color::classify_color;
-use crate::detector::{DetectorConfig, PlateDetection, PlateDetector};
+use crate::color::{color_for_text, PlateColorClassifier};
+use crate::detector::{DetectorConfig, PlateDetection, PlateDetector, PlateLayers};
 use crate::error::Result;
 use crate::grammar::LengthPrior;
-use crate::image::{resize_rgb, RgbView};
-use crate::recognizer::{input_size, DecodeMode, PlateRecognizer, PlateText};
+use crate::image::{RgbBuf, RgbView};
+use crate::recognizer::{DecodeMode, PlateRecognizer, PlateText};
 use crate::runtime::load_onnx_runtime;
-use crate::warp::plate_band;
+use crate::warp::{rows, warp_quad};
+
+/// The default plate detector's file name (HyperLPR3, 640x640 input).
+pub const DETECTOR_640: &str = "y5fu_640x_sim.onnx";
+/// The default recogniser's file name (PaddleOCR PP-OCRv4).
+pub const RECOGNIZER: &str = "ch_PP-OCRv4_rec_infer.onnx";
+/// The plate-colour classifier's file name (HyperLPR3).
+pub const CLASSIFIER: &str = "litemodel_cls_96x_r1.onnx";
+
+/// Detector corners sit on the plate's edge; reading a little around it (4% of the width, 8% of
+/// the height about the centre) keeps the outer characters whole.
+const MARGIN: (f32, f32) = (0.04, 0.08);
+/// A single-row plate is read from this size (HyperLPR3's recogniser input is 160 wide).
+const SINGLE_SIZE: (u32, u32) = (160, 50);
+/// A double-row plate (440x220 mm) is warped at 2:1 and cut where HyperLPR3 cuts it: the top
+/// 40% holds the province and letter, the rest the serial.
+const DOUBLE_SIZE: (u32, u32) = (160, 80);
+const DOUBLE_SPLIT: f32 = 0.4;
+/// The colour classifier's input side.
+const CLASSIFIER_SIDE: u32 = 96;
 
 /// Where the plate models live and how to run them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlateReaderConfig {
     pub detector_model: PathBuf,
     pub recognizer_model: PathBuf,
-    pub alphabet: PathBuf,
+    pub classifier_model: PathBuf,
     pub detector: DetectorConfig,
     pub decode: DecodeMode,
     /// Intra-op threads per session; 1 with one reader per core beats sharing threads.
     pub intra_threads: usize,
-    /// Also read the plate from slightly enlarged corners and keep the most probable reading;
-    /// detector corners are often a few pixels tight, clipping the outer characters.
+    /// Also read the plate from slightly moved corners and keep the most probable reading.
     pub corner_variants: bool,
 }
 
 impl PlateReaderConfig {
-    /// The standard file names (`clp_det.onnx`, `clp_v2_c_rec.onnx`, `clp_dict.txt`) in `dir`.
+    /// The standard file names ([`DETECTOR_640`], [`RECOGNIZER`], [`CLASSIFIER`]) in `dir`.
     pub fn from_model_dir(dir: &Path) -> Self {
         Self {
-            detector_model: dir.join("clp_det.onnx"),
-            recognizer_model: dir.join("clp_v2_c_rec.onnx"),
-            alphabet: dir.join("clp_dict.txt"),
+            detector_model: dir.join(DETECTOR_640),
+            recognizer_model: dir.join(RECOGNIZER),
+            classifier_model: dir.join(CLASSIFIER),
             detector: DetectorConfig::default(),
             decode: DecodeMode::default(),
             intra_threads: 1,
-            corner_variants: true,
+            corner_variants: false,
         }
     }
 }
@@ -48,6 +66,7 @@ impl PlateReaderConfig {
 pub struct PlateReader {
     detector: PlateDetector,
     recognizer: PlateRecognizer,
+    classifier: PlateColorClassifier,
     decode: DecodeMode,
     corner_variants: bool,
 }
@@ -107,14 +126,13 @@ impl PlateReader {
             config.detector,
             config.intra_threads,
         )?;
-        let recognizer = PlateRecognizer::load(
-            &config.recognizer_model,
-            &config.alphabet,
-            config.intra_threads,
-        )?;
+        let recognizer = PlateRecognizer::load(&config.recognizer_model, config.intra_threads)?;
+        let classifier =
+            PlateColorClassifier::load(&config.classifier_model, config.intra_threads)?;
         Ok(Self {
             detector,
             recognizer,
+            classifier,
             decode: config.decode,
             corner_variants: config.corner_variants,
         })
@@ -126,6 +144,10 @@ impl PlateReader {
 
     pub fn recognizer(&self) -> &PlateRecognizer {
         &self.recognizer
+    }
+
+    pub fn classifier(&self) -> &PlateColorClassifier {
+        &self.classifier
     }
 
     /// Every plate in the frame, best detection first. Plates whose corners cannot be rectified
@@ -147,7 +169,7 @@ impl PlateReader {
         frame: RgbView<'_>,
         det: &PlateDetection,
     ) -> Result<Option<PlateObservation>> {
-        let Some((text, color)) = self.read_corners(frame, &det.corners)? else {
+        let Some((text, color)) = self.read_corners(frame, &det.corners, det.layers)? else {
             tracing::debug!(corners = ?det.corners, "skipping plate with degenerate corners");
             return Ok(None);
         };
@@ -157,42 +179,81 @@ impl PlateReader {
             text: text.text,
             char_confidences: text.char_confidences,
             color,
+            double_layer: det.layers == PlateLayers::Double,
         }))
     }
 
-    /// Reads the plate inside known corners (TL, TR, BR, BL): warp, band, recognise, colour.
+    /// Reads the plate inside known corners (TL, TR, BR, BL): colour, warp, recognise.
     pub fn read_corners(
         &self,
         frame: RgbView<'_>,
         corners: &Quad,
+        layers: PlateLayers,
     ) -> Result<Option<(PlateText, xl_schema::PlateColor)>> {
-        let Some(band) = plate_band(frame, corners) else {
+        let Some(plate) = warp_plate(frame, corners, layers) else {
             return Ok(None);
         };
-        let color = classify_color(band.view());
+        // The classifier sees the plate as HyperLPR3 hands it over: the corners, no margin.
+        let Some(bare) = warp_quad(frame, corners, CLASSIFIER_SIDE, CLASSIFIER_SIDE) else {
+            return Ok(None);
+        };
+        let color = self.classifier.classify(bare.view())?;
         let prior = LengthPrior::for_color(color);
-        let mut best = self.read_band(&band, prior)?;
+        let mut best = self.read_plate(&plate, layers, prior)?;
         if self.corner_variants {
             for variant in VARIANTS {
-                let Some(band) = plate_band(frame, &variant.apply(corners)) else {
+                let Some(plate) = warp_plate(frame, &variant.apply(corners), layers) else {
                     continue;
                 };
-                let text = self.read_band(&band, prior)?;
+                let text = self.read_plate(&plate, layers, prior)?;
                 // A valid plate beats an invalid one; then the more probable frame path wins.
                 if (text.valid, text.path_log_prob) > (best.valid, best.path_log_prob) {
                     best = text;
                 }
             }
         }
+        let color = color_for_text(&best.text, color);
         Ok(Some((best, color)))
     }
 
-    fn read_band(&self, band: &crate::image::RgbBuf, prior: LengthPrior) -> Result<PlateText> {
-        let (w, h) = input_size(band.width, band.height);
-        let crop = resize_rgb(band.view(), w, h)?;
-        self.recognizer
-            .recognize_with_prior(crop.view(), self.decode, prior)
+    fn read_plate(
+        &self,
+        plate: &RgbBuf,
+        layers: PlateLayers,
+        prior: LengthPrior,
+    ) -> Result<PlateText> {
+        let probs = match layers {
+            PlateLayers::Single => self.recognizer.probabilities(plate.view())?,
+            PlateLayers::Double => {
+                let (top, bottom) = split_rows(plate);
+                let top = self.recognizer.probabilities(top.view())?;
+                top.then(&self.recognizer.probabilities(bottom.view())?)
+            }
+        };
+        Ok(self
+            .recognizer
+            .decode_with_prior(&probs, self.decode, prior))
     }
+}
+
+/// The plate inside `corners` with its margin, upright, at the size its layout is read at.
+pub fn warp_plate(frame: RgbView<'_>, corners: &Quad, layers: PlateLayers) -> Option<RgbBuf> {
+    let (w, h) = match layers {
+        PlateLayers::Single => SINGLE_SIZE,
+        PlateLayers::Double => DOUBLE_SIZE,
+    };
+    warp_quad(
+        frame,
+        &scale_quad(corners, 1.0 + MARGIN.0, 1.0 + MARGIN.1),
+        w,
+        h,
+    )
+}
+
+/// The two rows of a warped double-layer plate, top first.
+pub fn split_rows(plate: &RgbBuf) -> (RgbBuf, RgbBuf) {
+    let line = (plate.height as f32 * DOUBLE_SPLIT) as u32;
+    (rows(plate, 0, line), rows(plate, line, plate.height))
 }
 
 #[cfg(test)]

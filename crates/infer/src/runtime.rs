@@ -1,4 +1,5 @@
 //! Loading the ONNX Runtime library and running one model behind a shareable handle.
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
@@ -66,6 +67,8 @@ pub struct OnnxModel {
     output_names: Vec<String>,
     /// Name and shape (-1 for dynamic dimensions) of each input, in graph order.
     inputs: Vec<(String, Vec<i64>)>,
+    /// The model's custom metadata (e.g. a recogniser's dictionary).
+    metadata: BTreeMap<String, String>,
     session: Mutex<Session>,
 }
 
@@ -115,11 +118,22 @@ impl OnnxModel {
                 (i.name().to_string(), shape)
             })
             .collect();
+        let metadata = session
+            .metadata()
+            .and_then(|m| {
+                let keys = m.custom_keys()?;
+                Ok(keys
+                    .into_iter()
+                    .filter_map(|k| m.custom(&k).map(|v| (k, v)))
+                    .collect())
+            })
+            .map_err(fail)?;
         Ok(Self {
             name,
             path: path.to_path_buf(),
             output_names,
             inputs,
+            metadata,
             session: Mutex::new(session),
         })
     }
@@ -183,6 +197,11 @@ impl OnnxModel {
     /// Name and shape (-1 for dynamic dimensions) of each input, in graph order.
     pub fn inputs(&self) -> &[(String, Vec<i64>)] {
         &self.inputs
+    }
+
+    /// A custom metadata value of the model.
+    pub fn metadata(&self, key: &str) -> Option<&str> {
+        self.metadata.get(key).map(String::as_str)
     }
 
     /// Names of the model's outputs, in graph order.

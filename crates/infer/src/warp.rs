@@ -1,14 +1,8 @@
-//! Perspective rectification of a plate: four corners onto a 440x140 plate template, keeping the
-//! character band (the recogniser reads far better from this than from an axis-aligned box).
+//! Perspective rectification of a plate: its four corners onto an upright rectangle (the
+//! recogniser reads far better from this than from an axis-aligned box).
 use xl_schema::Quad;
 
-use crate::error::Result;
-use crate::image::{resize_rgb, RgbBuf, RgbView};
-
-/// Size of a standard Chinese plate in millimetres, used as the template in pixels.
-pub const TEMPLATE: (f64, f64) = (440.0, 140.0);
-/// The character band inside the template: x 12..428, y 25..115.
-pub const BAND: (u32, u32, u32, u32) = (12, 25, 416, 90);
+use crate::image::{RgbBuf, RgbView};
 
 /// A 3x3 projective transform, row-major, mapping `(x, y, 1)` column vectors.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -87,39 +81,41 @@ fn sample(img: &RgbView<'_>, x: f64, y: f64) -> [u8; 3] {
     out
 }
 
-/// Warps the plate inside `corners` (TL, TR, BR, BL, frame pixels) onto the template and returns
-/// its character band (416x90). `None` for a degenerate quad.
-pub fn plate_band(frame: RgbView<'_>, corners: &Quad) -> Option<RgbBuf> {
-    let (tw, th) = TEMPLATE;
-    let template = [[0.0, 0.0], [tw, 0.0], [tw, th], [0.0, th]];
-    let quad = corners.0.map(|p| [p[0] as f64, p[1] as f64]);
-    if quad.iter().flatten().any(|v| !v.is_finite()) {
+/// Warps the quad `corners` (TL, TR, BR, BL, frame pixels) onto an upright `width`x`height`
+/// image, sampling bilinearly with the border replicated (OpenCV's `warpPerspective`). `None`
+/// for a degenerate quad.
+pub fn warp_quad(frame: RgbView<'_>, corners: &Quad, width: u32, height: u32) -> Option<RgbBuf> {
+    let (w, h) = (f64::from(width), f64::from(height));
+    let target = [[0.0, 0.0], [w, 0.0], [w, h], [0.0, h]];
+    let quad = corners.0.map(|p| [f64::from(p[0]), f64::from(p[1])]);
+    if quad.iter().flatten().any(|v| !v.is_finite()) || width == 0 || height == 0 {
         return None;
     }
     // Inverse mapping: for each output pixel, where it comes from in the frame.
-    let h = Homography::from_points(template, quad)?;
-    let (bx, by, bw, bh) = BAND;
-    let mut data = Vec::with_capacity((bw * bh * 3) as usize);
-    for v in 0..bh {
-        for u in 0..bw {
-            let [x, y] = h.apply((u + bx) as f64, (v + by) as f64);
+    let map = Homography::from_points(target, quad)?;
+    let mut data = Vec::with_capacity((width * height * 3) as usize);
+    for v in 0..height {
+        for u in 0..width {
+            let [x, y] = map.apply(f64::from(u), f64::from(v));
             data.extend_from_slice(&sample(&frame, x, y));
         }
     }
     Some(RgbBuf {
-        width: bw,
-        height: bh,
+        width,
+        height,
         data,
     })
 }
 
-/// The band resized to the recogniser's input height (32) keeping its aspect (width 148).
-pub fn recogniser_crop(frame: RgbView<'_>, corners: &Quad) -> Result<Option<RgbBuf>> {
-    let Some(band) = plate_band(frame, corners) else {
-        return Ok(None);
-    };
-    let (w, h) = crate::recognizer::input_size(band.width, band.height);
-    resize_rgb(band.view(), w, h).map(Some)
+/// The rows `from..to` of an image.
+pub fn rows(img: &RgbBuf, from: u32, to: u32) -> RgbBuf {
+    let (from, to) = (from.min(img.height), to.min(img.height));
+    let stride = img.width as usize * 3;
+    RgbBuf {
+        width: img.width,
+        height: to.saturating_sub(from),
+        data: img.data[from as usize * stride..to as usize * stride].to_vec(),
+    }
 }
 
 #[cfg(test)]
@@ -148,8 +144,9 @@ mod tests {
     }
 
     #[test]
-    fn band_of_an_axis_aligned_plate_is_a_scaled_copy() {
-        // A 440x140 frame whose pixel value encodes its column: the identity warp must keep it.
+    fn an_axis_aligned_quad_warps_to_a_scaled_copy() {
+        // A 440x140 frame whose pixel value encodes its column; the quad is the whole frame and
+        // the output half its size, so output column u samples frame column 2u.
         let (w, h) = (440u32, 140u32);
         let data: Vec<u8> = (0..w * h)
             .flat_map(|i| {
@@ -159,11 +156,13 @@ mod tests {
             .collect();
         let frame = RgbView::new(w, h, &data).unwrap();
         let quad = Quad([[0.0, 0.0], [440.0, 0.0], [440.0, 140.0], [0.0, 140.0]]);
-        let band = plate_band(frame, &quad).unwrap();
-        assert_eq!((band.width, band.height), (416, 90));
-        // Band pixel (0, 0) is template (12, 25); pixel (100, 50) is (112, 75).
-        assert_eq!(&band.data[0..3], &[12, 0, 243]);
-        let i = ((50 * 416 + 100) * 3) as usize;
-        assert_eq!(&band.data[i..i + 3], &[112, 0, 143]);
+        let out = warp_quad(frame, &quad, 220, 70).unwrap();
+        assert_eq!((out.width, out.height), (220, 70));
+        assert_eq!(&out.data[0..3], &[0, 0, 255]);
+        let i = ((50 * 220 + 50) * 3) as usize;
+        assert_eq!(&out.data[i..i + 3], &[100, 0, 155]);
+        let top = rows(&out, 0, 28);
+        assert_eq!((top.width, top.height), (220, 28));
+        assert_eq!(rows(&out, 28, 70).data, out.data[28 * 220 * 3..]);
     }
 }

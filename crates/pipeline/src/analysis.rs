@@ -733,6 +733,7 @@ mod tests {
             text: "皖S12345".into(),
             char_confidences: vec![0.99; 8],
             color: PlateColor::Blue,
+            double_layer: false,
         }
     }
 

@@ -198,6 +198,7 @@ impl EventFactory {
                 color: observation.color,
                 confidence: (confidence * 1000.0).round() / 1000.0,
                 corners: Quad(corners.0.map(|[x, y]| [x.round(), y.round()])),
+                double_layer: observation.double_layer,
             }),
             vehicle: None,
             evidence,

@@ -88,9 +88,52 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), PipelineError> {
     Ok(())
 }
 
+/// Decodes an image by its content, not its name: photo collections hold PNG files named `.jpg`.
+pub fn read_image(path: &Path) -> Result<image::RgbImage, PipelineError> {
+    let unreadable = |message: String| PipelineError::Input {
+        path: path.to_path_buf(),
+        message,
+    };
+    let reader = image::ImageReader::open(path)
+        .map_err(|e| unreadable(format!("cannot read: {e}")))?
+        .with_guessed_format()
+        .map_err(|e| unreadable(format!("cannot read: {e}")))?;
+    if reader.format().is_none() {
+        return Err(unreadable(
+            "not a readable image: its content is neither JPEG nor PNG".into(),
+        ));
+    }
+    Ok(reader
+        .decode()
+        .map_err(|e| unreadable(format!("not a readable image: {e}")))?
+        .to_rgb8())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn images_are_decoded_by_content_whatever_their_extension() {
+        let dir = tempfile::tempdir().unwrap();
+        let img =
+            image::RgbImage::from_fn(8, 4, |x, y| image::Rgb([x as u8 * 30, y as u8 * 60, 7]));
+        let png_named_jpg = dir.path().join("a.jpg");
+        img.save_with_format(&png_named_jpg, image::ImageFormat::Png)
+            .unwrap();
+        assert_eq!(read_image(&png_named_jpg).unwrap(), img);
+        let jpg_named_png = dir.path().join("b.png");
+        img.save_with_format(&jpg_named_png, image::ImageFormat::Jpeg)
+            .unwrap();
+        assert_eq!(read_image(&jpg_named_png).unwrap().dimensions(), (8, 4));
+        let text = dir.path().join("c.jpg");
+        std::fs::write(&text, "plate list, not a photo").unwrap();
+        let msg = read_image(&text).unwrap_err().to_string();
+        assert!(
+            msg.contains("c.jpg") && msg.contains("neither JPEG nor PNG"),
+            "{msg}"
+        );
+    }
 
     #[test]
     fn folders_are_walked_in_order_and_unknown_files_skipped() {

@@ -128,6 +128,7 @@ mod tests {
                     text: text.into(),
                     char_confidences: vec![0.9; text.chars().count()],
                     color: PlateColor::Blue,
+                    double_layer: false,
                 },
                 time: to,
                 frame: (),

@@ -20,7 +20,7 @@ pub use analysis::{AnalysedFrame, CameraAnalysis, FrameMeta};
 pub use enforcement::{CameraRules, Enforcement, PassRecord};
 pub use error::PipelineError;
 pub use event_factory::{EventFactory, IdMode, RuleEvent};
-pub use files::{collect_inputs, InputFile, InputKind};
+pub use files::{collect_inputs, read_image, InputFile, InputKind};
 pub use live::{run_live, LiveOptions, LiveReport};
 pub use models::{
     default_ort_library, load_models, model_digests, read_plates, resolve_ort_library,

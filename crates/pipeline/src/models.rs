@@ -33,19 +33,17 @@ pub fn resolve_ort_library(configured: Option<&Path>) -> Result<PathBuf, Pipelin
 
 fn reader_config(pipeline: &PipelineConfig) -> PlateReaderConfig {
     let m = &pipeline.models;
-    let a = pipeline.analysis;
     PlateReaderConfig {
         detector_model: m.plate_detector.clone(),
         recognizer_model: m.plate_recognizer.clone(),
-        alphabet: m.plate_dictionary.clone(),
+        classifier_model: m.plate_classifier.clone(),
         detector: DetectorConfig {
-            max_side: a.width.max(a.height),
             score_threshold: pipeline.plate.detector_score_threshold,
             nms_iou: pipeline.plate.nms_iou,
         },
         decode: DecodeMode::Grammar,
         intra_threads: 1,
-        corner_variants: true,
+        corner_variants: false,
     }
 }
 
@@ -108,6 +106,7 @@ pub fn model_digests(pipeline: &PipelineConfig) -> Result<BTreeMap<String, Strin
     [
         ("plate_detector", Some(&m.plate_detector)),
         ("plate_recognizer", Some(&m.plate_recognizer)),
+        ("plate_classifier", Some(&m.plate_classifier)),
         ("vehicle_detector", m.vehicle_detector.as_ref()),
     ]
     .into_iter()

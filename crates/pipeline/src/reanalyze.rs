@@ -18,8 +18,8 @@ use xl_store::EvidenceStore;
 use crate::enforcement::{read_ref, Enforcement, PassRecord};
 use crate::models::{model_digests, tracker_params, vehicle_tracker_params, AnalysisModels};
 use crate::{
-    AnalysedFrame, CameraAnalysis, EventFactory, FrameMeta, IdMode, InputFile, InputKind,
-    PipelineError,
+    read_image, AnalysedFrame, CameraAnalysis, EventFactory, FrameMeta, IdMode, InputFile,
+    InputKind, PipelineError,
 };
 
 #[derive(Debug, Clone)]
@@ -303,12 +303,7 @@ impl Run<'_> {
     ) -> Result<(), PipelineError> {
         let path = &input.path;
         let ts = self.start_of(path)?;
-        let image = image::open(path)
-            .map_err(|e| PipelineError::Input {
-                path: path.to_path_buf(),
-                message: format!("not a readable image: {e}"),
-            })?
-            .to_rgb8();
+        let image = read_image(path)?;
         let findings = self.models.analyse(&image, &self.opts.pipeline)?;
         let mut observations = findings.plates;
         // Reading order: left to right, then top to bottom.

@@ -66,6 +66,13 @@ pub struct PlateInfo {
     pub color: PlateColor,
     pub confidence: f32,
     pub corners: Quad,
+    /// A two-row plate (the yellow rear plates of lorries and buses); absent when single-row.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub double_layer: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -35,6 +35,9 @@ pub struct PlateObservation {
     /// Recogniser confidence per character of `text`.
     pub char_confidences: Vec<f32>,
     pub color: PlateColor,
+    /// Two rows of characters (yellow rear plates of lorries and buses), as the detector says.
+    #[serde(default)]
+    pub double_layer: bool,
 }
 
 impl PlateObservation {

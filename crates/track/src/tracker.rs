@@ -295,6 +295,7 @@ mod tests {
             text: text.into(),
             char_confidences: vec![conf; text.chars().count()],
             color: PlateColor::Blue,
+            double_layer: false,
         }
     }
 

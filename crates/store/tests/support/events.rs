@@ -18,6 +18,7 @@ pub fn event(kind: EventKind, camera: &str, plate: &str, ts: DateTime<FixedOffse
             color: PlateColor::Blue,
             confidence: 0.9,
             corners: Quad([[0.0, 0.0], [10.0, 0.0], [10.0, 3.0], [0.0, 3.0]]),
+            double_layer: false,
         }),
         vehicle: None,
         evidence: vec![],
