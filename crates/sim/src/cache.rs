@@ -12,7 +12,7 @@ use crate::{SimConfig, SimError};
 
 const MAGIC: &[u8; 8] = b"XLCLIP01";
 /// Bump when rendering changes in a way the other inputs do not capture.
-const RENDER_VERSION: u32 = 7;
+const RENDER_VERSION: u32 = 8;
 
 pub fn clip_path(config: &SimConfig, camera: u32, font_fingerprint: &str) -> PathBuf {
     let mut h = Sha256::new();

@@ -1,9 +1,10 @@
 //! Plate sprites: each vehicle's plate is drawn once at the standard layout (440x140, or
-//! 480x140 for 8-character new-energy plates; character cells 45x90 / 43x90), lit, then kept as
-//! a small mip chain in YUV that the frame renderer warps into place.
+//! 480x140 for 8-character new-energy plates; character cells 45x90 / 43x90; or the 440x220
+//! double-layer plate of large vehicles, see [`render_double_plate`]), lit, then kept as a small
+//! mip chain in YUV that the frame renderer warps into place.
 use std::collections::HashMap;
 
-use rand::Rng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use xl_schema::PlateColor;
 
@@ -11,6 +12,20 @@ use crate::color::{apply_light, rgb_to_yuv8};
 use crate::font::{GlyphMask, PlateFont};
 
 pub const PLATE_H: usize = 140;
+/// Height of the double-layer plate (GA 36 large-vehicle plate, 440x220).
+pub const DOUBLE_PLATE_H: usize = 220;
+/// Width of the double-layer plate.
+pub const DOUBLE_PLATE_W: usize = 440;
+/// Double-layer character cells (x, y, w, h) at 1 px per mm: the province and office letter
+/// (80x60) centred in the top row, the five serial characters (65x110) in the bottom row.
+pub const DOUBLE_TOP_CELLS: [[usize; 4]; 2] = [[110, 15, 80, 60], [250, 15, 80, 60]];
+pub const DOUBLE_BOTTOM_CELLS: [[usize; 4]; 5] = [
+    [27, 90, 65, 110],
+    [107, 90, 65, 110],
+    [187, 90, 65, 110],
+    [267, 90, 65, 110],
+    [347, 90, 65, 110],
+];
 
 /// One resolution of a plate in YUV 4:4:4.
 pub struct PlateLevel {
@@ -34,10 +49,10 @@ pub struct PlateLight {
     pub dusk: bool,
 }
 
-/// Glyph masks reused by every plate of a clip.
+/// Glyph masks reused by every plate of a clip, by (character, cell width, cell height).
 pub struct GlyphCache<'f> {
     font: &'f PlateFont,
-    masks: HashMap<(char, usize), GlyphMask>,
+    masks: HashMap<(char, usize, usize), GlyphMask>,
 }
 
 impl<'f> GlyphCache<'f> {
@@ -48,11 +63,11 @@ impl<'f> GlyphCache<'f> {
         }
     }
 
-    fn get(&mut self, c: char, w: usize) -> &GlyphMask {
+    fn get(&mut self, c: char, w: usize, h: usize) -> &GlyphMask {
         let font = self.font;
         self.masks
-            .entry((c, w))
-            .or_insert_with(|| font.glyph(c, w, 90))
+            .entry((c, w, h))
+            .or_insert_with(|| font.glyph(c, w, h))
     }
 }
 
@@ -92,8 +107,9 @@ fn layout(chars: usize) -> Layout {
     }
 }
 
-fn background(color: PlateColor, y: usize) -> [f32; 3] {
-    let t = y as f32 / (PLATE_H - 1) as f32;
+/// Plate colour at row `y` of a plate `h` rows tall.
+fn background(color: PlateColor, y: usize, h: usize) -> [f32; 3] {
+    let t = y as f32 / (h - 1) as f32;
     match color {
         PlateColor::Blue => [0.05, 0.24, 0.68],
         PlateColor::Yellow => [0.96, 0.74, 0.06],
@@ -131,7 +147,60 @@ pub fn render_plate(
     let chars: Vec<char> = text.chars().collect();
     let lay = layout(chars.len());
     let (w, h) = (lay.width, PLATE_H);
-    let mut rgb: Vec<[f32; 3]> = (0..w * h).map(|i| background(color, i / w)).collect();
+    let mut rgb = blank(color, w, h);
+    for (i, &c) in chars.iter().enumerate() {
+        let x0 = lay.cells[i].round() as usize;
+        draw_glyph(&mut rgb, w, color, glyphs.get(c, lay.cell_w, 90), x0, 25);
+    }
+    let ink_rgb = ink(color);
+    for y in 60..=80usize {
+        for x in (lay.dot_x as usize - 6)..=(lay.dot_x as usize + 6) {
+            let d = ((x as f32 - lay.dot_x).powi(2) + (y as f32 - 70.0).powi(2)).sqrt();
+            blend(&mut rgb[y * w + x], ink_rgb, (5.5 - d).clamp(0.0, 1.0));
+        }
+    }
+    // Rivets near the top corners of the character field.
+    for rx in [lay.cells[0] + 40.0, w as f32 - lay.cells[0] - 40.0] {
+        rivet(&mut rgb, w, rx, 14.0);
+    }
+    let noise = Noise::draw(rng, w, h);
+    finish(rgb, w, h, &noise, light)
+}
+
+/// Draws `text` (7 characters) as the lit double-layer plate of a lorry or bus (GA 36,
+/// 440x220): province and office letter in the top row, the five serial characters below, no
+/// separator dot, rivets either side of the top row.
+///
+/// `rng` advances exactly as [`render_plate`] of the same text would advance it, so the plates
+/// drawn after this one on the same stream stay what they were before double-layer plates
+/// existed; this plate's own grime and grain come from a stream seeded from `rng`'s state.
+pub fn render_double_plate(
+    glyphs: &mut GlyphCache<'_>,
+    text: &str,
+    color: PlateColor,
+    light: &PlateLight,
+    rng: &mut ChaCha8Rng,
+) -> PlateSprite {
+    let chars: Vec<char> = text.chars().collect();
+    let mut own = ChaCha8Rng::from_seed(rng.clone().gen());
+    let _ = Noise::draw(rng, layout(chars.len()).width, PLATE_H);
+    let (w, h) = (DOUBLE_PLATE_W, DOUBLE_PLATE_H);
+    let mut rgb = blank(color, w, h);
+    let cells = DOUBLE_TOP_CELLS.iter().chain(&DOUBLE_BOTTOM_CELLS);
+    for (&c, &[x0, y0, cw, ch]) in chars.iter().zip(cells) {
+        draw_glyph(&mut rgb, w, color, glyphs.get(c, cw, ch), x0, y0);
+    }
+    // Rivets in the top row, between the rim and the top characters.
+    for rx in [57.0, w as f32 - 57.0] {
+        rivet(&mut rgb, w, rx, 45.0);
+    }
+    let noise = Noise::draw(&mut own, w, h);
+    finish(rgb, w, h, &noise, light)
+}
+
+/// Background and rim of a `w` x `h` plate.
+fn blank(color: PlateColor, w: usize, h: usize) -> Vec<[f32; 3]> {
+    let mut rgb: Vec<[f32; 3]> = (0..w * h).map(|i| background(color, i / w, h)).collect();
     if let Some(rc) = rim(color) {
         for y in 0..h {
             for x in 0..w {
@@ -142,46 +211,78 @@ pub fn render_plate(
             }
         }
     }
+    rgb
+}
+
+fn blend(px: &mut [f32; 3], ink_rgb: [f32; 3], a: f32) {
+    for k in 0..3 {
+        px[k] += (ink_rgb[k] - px[k]) * a;
+    }
+}
+
+/// Inks glyph mask `m` with its top-left corner at (`x0`, `y0`) of a plate `w` wide.
+fn draw_glyph(
+    rgb: &mut [[f32; 3]],
+    w: usize,
+    color: PlateColor,
+    m: &GlyphMask,
+    x0: usize,
+    y0: usize,
+) {
     let ink_rgb = ink(color);
-    let blend = |px: &mut [f32; 3], a: f32| {
-        for k in 0..3 {
-            px[k] += (ink_rgb[k] - px[k]) * a;
-        }
-    };
-    for (i, &c) in chars.iter().enumerate() {
-        let m = glyphs.get(c, lay.cell_w);
-        let x0 = lay.cells[i].round() as usize;
-        for gy in 0..m.h {
-            for gx in 0..m.w {
-                let a = m.alpha[gy * m.w + gx];
-                if a > 0 {
-                    blend(&mut rgb[(25 + gy) * w + x0 + gx], a as f32 / 255.0);
-                }
+    for gy in 0..m.h {
+        for gx in 0..m.w {
+            let a = m.alpha[gy * m.w + gx];
+            if a > 0 {
+                blend(&mut rgb[(y0 + gy) * w + x0 + gx], ink_rgb, a as f32 / 255.0);
             }
         }
     }
-    for y in 60..=80usize {
-        for x in (lay.dot_x as usize - 6)..=(lay.dot_x as usize + 6) {
-            let d = ((x as f32 - lay.dot_x).powi(2) + (y as f32 - 70.0).powi(2)).sqrt();
-            blend(&mut rgb[y * w + x], (5.5 - d).clamp(0.0, 1.0));
+}
+
+/// A light metal rivet head centred at (`rx`, `ry`).
+fn rivet(rgb: &mut [[f32; 3]], w: usize, rx: f32, ry: f32) {
+    for y in (ry as usize - 6)..=(ry as usize + 6) {
+        for x in (rx as usize - 6)..=(rx as usize + 6) {
+            let d = ((x as f32 - rx).powi(2) + (y as f32 - ry).powi(2)).sqrt();
+            let px = &mut rgb[y * w + x];
+            let a = (5.0 - d).clamp(0.0, 1.0) * 0.6;
+            *px = px.map(|c| c * (1.0 - a) + 0.75 * a);
         }
     }
-    // Rivets near the top corners of the character field.
-    for rx in [lay.cells[0] + 40.0, w as f32 - lay.cells[0] - 40.0] {
-        for y in 8..=20usize {
-            for x in (rx as usize - 6)..=(rx as usize + 6) {
-                let d = ((x as f32 - rx).powi(2) + (y as f32 - 14.0).powi(2)).sqrt();
-                let px = &mut rgb[y * w + x];
-                let a = (5.0 - d).clamp(0.0, 1.0) * 0.6;
-                *px = px.map(|c| c * (1.0 - a) + 0.75 * a);
-            }
-        }
+}
+
+/// Every random draw of a plate, in the order the renderer has always made them: a few soft
+/// dark smudges (centre x, centre y, radius, darkening), then one grain value per pixel.
+struct Noise {
+    smudges: Vec<[f32; 4]>,
+    grain: Vec<f32>,
+}
+
+impl Noise {
+    fn draw(rng: &mut ChaCha8Rng, w: usize, h: usize) -> Noise {
+        let smudges = (0..rng.gen_range(0..4))
+            .map(|_| {
+                let (cx, cy) = (rng.gen_range(0.0..w as f32), rng.gen_range(0.0..h as f32));
+                let r = rng.gen_range(15.0..60.0f32);
+                let k = rng.gen_range(0.05..0.2f32);
+                [cx, cy, r, k]
+            })
+            .collect();
+        let grain = (0..w * h).map(|_| rng.gen_range(-0.02..0.02f32)).collect();
+        Noise { smudges, grain }
     }
-    // Grime: a few soft dark smudges, then per-pixel grain.
-    for _ in 0..rng.gen_range(0..4) {
-        let (cx, cy) = (rng.gen_range(0.0..w as f32), rng.gen_range(0.0..h as f32));
-        let r = rng.gen_range(15.0..60.0f32);
-        let k = rng.gen_range(0.05..0.2);
+}
+
+/// Grime, grain, lighting, YUV and the mip chain.
+fn finish(
+    mut rgb: Vec<[f32; 3]>,
+    w: usize,
+    h: usize,
+    noise: &Noise,
+    light: &PlateLight,
+) -> PlateSprite {
+    for &[cx, cy, r, k] in &noise.smudges {
         for (i, px) in rgb.iter_mut().enumerate() {
             let (x, y) = ((i % w) as f32, (i / w) as f32);
             let d2 = ((x - cx).powi(2) + (y - cy).powi(2)) / (r * r);
@@ -199,7 +300,7 @@ pub fn render_plate(
         v: vec![0; w * h],
     };
     for (i, px) in rgb.iter().enumerate() {
-        let grain = rng.gen_range(-0.02..0.02);
+        let grain = noise.grain[i];
         let lit = px.map(|c| ((c - 0.5) * light.contrast + 0.5) * light.brightness + grain);
         let [y, u, v] = rgb_to_yuv8(apply_light(lit, light.camera_light, light.dusk));
         lvl.y[i] = y;
@@ -346,6 +447,154 @@ mod tests {
         assert!(top > bottom + 20, "gradient top {top} bottom {bottom}");
         assert!(g.v[130 * 480 + 130] < 120 && g.u[130 * 480 + 130] < 128);
         assert!(green.levels.last().unwrap().w < 100);
+    }
+}
+
+/// Pins the single-row plate pixels: existing tests and measured figures depend on them.
+#[cfg(test)]
+pub(crate) mod fixture {
+    use super::*;
+    use crate::rng::camera_rng;
+    use sha2::{Digest, Sha256};
+
+    /// SHA-256 of the font fingerprint and of every level of three single-row plates drawn in
+    /// turn on one stream, taken from the code before double-layer plates existed.
+    const FONT: &str = "2c794eb9af2890fab9695ed83ec11568aca513967b35fb9125129d713dfc4aaf";
+    const SPRITES: &str = "10a77a9baa0608220762ff1cdfb88f20e4990162c6ed65b4295d0d179c52dcd0";
+
+    /// True when `font` is the one the pinned hashes were taken with: another machine's fonts
+    /// draw other pixels, so the pins are compared only there.
+    pub(crate) fn taken_with(font: &PlateFont) -> bool {
+        let same = hex::encode(Sha256::digest(font.fingerprint.as_bytes())) == FONT;
+        if !same {
+            tracing::warn!(font = %font.fingerprint, "fixture font differs, not compared");
+        }
+        same
+    }
+
+    #[test]
+    fn single_row_sprites_are_byte_identical() {
+        let font = PlateFont::load().unwrap();
+        if !taken_with(&font) {
+            return;
+        }
+        let mut glyphs = GlyphCache::new(&font);
+        let mut rng = camera_rng(3, 2, "fixture");
+        let light = PlateLight {
+            brightness: 0.93,
+            contrast: 0.9,
+            camera_light: 0.8,
+            dusk: false,
+        };
+        let mut h = Sha256::new();
+        for (text, color) in [
+            ("皖S12345", PlateColor::Blue),
+            ("苏E7Q08K", PlateColor::Yellow),
+            ("皖AD12345", PlateColor::Green),
+        ] {
+            let s = render_plate(&mut glyphs, text, color, &light, &mut rng);
+            for l in &s.levels {
+                h.update((l.w as u32).to_le_bytes());
+                h.update((l.h as u32).to_le_bytes());
+                h.update(&l.y);
+                h.update(&l.u);
+                h.update(&l.v);
+            }
+        }
+        assert_eq!(hex::encode(h.finalize()), SPRITES);
+    }
+}
+
+#[cfg(test)]
+mod double_tests {
+    use super::*;
+    use crate::rng::camera_rng;
+
+    fn neutral() -> PlateLight {
+        PlateLight {
+            brightness: 1.0,
+            contrast: 1.0,
+            camera_light: 1.0,
+            dusk: false,
+        }
+    }
+
+    /// Pixels darker than the grimiest yellow background in x0..x1, y0..y1.
+    fn ink(l: &PlateLevel, x0: usize, x1: usize, y0: usize, y1: usize) -> usize {
+        (y0..y1)
+            .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+            .filter(|&(x, y)| l.y[y * l.w + x] < 70)
+            .count()
+    }
+
+    #[test]
+    fn double_plate_has_two_characters_above_five() {
+        let font = PlateFont::load().unwrap();
+        let mut glyphs = GlyphCache::new(&font);
+        let mut rng = camera_rng(1, 1, "double");
+        let s = render_double_plate(
+            &mut glyphs,
+            "皖A12345",
+            PlateColor::Yellow,
+            &neutral(),
+            &mut rng,
+        );
+        let l = &s.levels[0];
+        assert_eq!((l.w, l.h), (440, 220));
+        // Every cell holds its character; the top row lies in the upper 40%, the bottom row in
+        // the lower 60%.
+        for [x, y, w, h] in DOUBLE_TOP_CELLS.into_iter().chain(DOUBLE_BOTTOM_CELLS) {
+            let n = ink(l, x, x + w, y, y + h);
+            assert!(n * 20 > w * h, "cell at ({x}, {y}): {n} ink pixels");
+            assert!(
+                y + h <= 88 || y >= 88,
+                "cell at ({x}, {y}) straddles the rows"
+            );
+        }
+        // No ink between or beside the top characters (rivets are light), between the rows,
+        // or between the bottom characters.
+        assert_eq!(ink(l, 10, 110, 10, 80), 0, "left of the top row");
+        assert_eq!(ink(l, 190, 250, 10, 80), 0, "between the top characters");
+        assert_eq!(ink(l, 330, 430, 10, 80), 0, "right of the top row");
+        assert_eq!(ink(l, 10, 430, 76, 89), 0, "between the rows");
+        for [x, ..] in &DOUBLE_BOTTOM_CELLS[1..] {
+            assert_eq!(ink(l, x - 14, x - 1, 90, 200), 0, "before the cell at {x}");
+        }
+        // Black rim on yellow.
+        assert!(l.y[4 * 440 + 220] < 60 && l.y[110 * 440 + 4] < 60);
+        let i = 82 * 440 + 220;
+        assert!(
+            l.y[i] > 140 && l.u[i] < 90 && l.v[i] > 135,
+            "yellow between the rows: {} {} {}",
+            l.y[i],
+            l.u[i],
+            l.v[i]
+        );
+        assert_eq!(s.levels.len(), 8);
+        assert_eq!((s.levels[1].w, s.levels[1].h), (330, 165));
+    }
+
+    #[test]
+    fn a_double_plate_leaves_the_stream_as_a_single_one_would() {
+        let font = PlateFont::load().unwrap();
+        let mut glyphs = GlyphCache::new(&font);
+        let light = neutral();
+        let mut a = camera_rng(5, 1, "stream");
+        let mut b = a.clone();
+        let single = render_plate(&mut glyphs, "皖S1234D", PlateColor::Yellow, &light, &mut a);
+        let double =
+            render_double_plate(&mut glyphs, "皖S1234D", PlateColor::Yellow, &light, &mut b);
+        assert_eq!(a, b, "the stream moved differently");
+        assert_ne!(double.levels[0].h, single.levels[0].h);
+        let next_a = render_plate(&mut glyphs, "皖S5678E", PlateColor::Blue, &light, &mut a);
+        let next_b = render_plate(&mut glyphs, "皖S5678E", PlateColor::Blue, &light, &mut b);
+        for (x, y) in next_a.levels.iter().zip(&next_b.levels) {
+            assert!(x.y == y.y && x.u == y.u && x.v == y.v);
+        }
+        // The double plate's own grime and grain differ from plate to plate.
+        let again =
+            render_double_plate(&mut glyphs, "皖S1234D", PlateColor::Yellow, &light, &mut b);
+        assert_ne!(again.levels[0].y, double.levels[0].y);
     }
 }
 

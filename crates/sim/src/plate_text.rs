@@ -4,6 +4,7 @@ use std::collections::HashSet;
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
+use sha2::{Digest, Sha256};
 use xl_schema::PlateColor;
 
 use crate::rng::camera_rng;
@@ -119,6 +120,29 @@ pub fn pick_color(rng: &mut ChaCha8Rng, class: VehicleClass) -> PlateColor {
         VehicleClass::Bus => PlateColor::Green,
         VehicleClass::Truck if r < 0.8 => PlateColor::Yellow,
         VehicleClass::Truck => PlateColor::Blue,
+    }
+}
+
+/// Share of yellow-plated lorries and buses that carry the double-layer plate.
+pub const DOUBLE_LAYER_SHARE: f64 = 0.5;
+
+/// Rows of characters on a vehicle's plate: 2 (the GA 36 double-layer plate) for
+/// `DOUBLE_LAYER_SHARE` of yellow-plated lorries and buses, else 1. Chosen by a hash of the
+/// plate text, not by a random stream, so no existing draw moves and a cloned plate (same
+/// text, class and colour) is the same plate.
+pub fn plate_layers(plate: &str, class: VehicleClass, color: PlateColor) -> u8 {
+    if class == VehicleClass::Car || color != PlateColor::Yellow {
+        return 1;
+    }
+    let h = Sha256::new()
+        .chain_update(b"double-layer:")
+        .chain_update(plate.as_bytes())
+        .finalize();
+    let r = u64::from_le_bytes(h[..8].try_into().unwrap_or_default()) as f64 / u64::MAX as f64;
+    if r < DOUBLE_LAYER_SHARE {
+        2
+    } else {
+        1
     }
 }
 

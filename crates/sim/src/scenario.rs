@@ -4,7 +4,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use xl_schema::PlateColor;
 
-use crate::plate_text::{camera_plate_keys, pick_color, plate_text};
+use crate::plate_text::{camera_plate_keys, pick_color, plate_layers, plate_text};
 use crate::rng::camera_rng;
 
 /// Hard cap of vehicles on screen at once.
@@ -102,6 +102,9 @@ pub struct Vehicle {
     pub gross_kg: u32,
     /// The plate is covered (mud, cloth): no plate can be read (遮挡号牌).
     pub plate_covered: bool,
+    /// Rows of plate characters: 1, or 2 for the double-layer plate of a lorry or bus
+    /// (GA 36, 440x220; see `plate_text::plate_layers`).
+    pub layers: u8,
 }
 
 /// Where a vehicle is in one frame.
@@ -139,9 +142,12 @@ pub struct Scenario {
     pub vehicles: Vec<Vehicle>,
 }
 
-/// Plate aspect (height / width) for the layout of each colour: 440x140, or 480x140 new-energy.
-pub fn plate_aspect(color: PlateColor) -> f32 {
-    if color == PlateColor::Green {
+/// Plate aspect (height / width) of each layout: 440x140, 480x140 new-energy, or 440x220
+/// double-layer (`layers` 2).
+pub fn plate_aspect(color: PlateColor, layers: u8) -> f32 {
+    if layers == 2 {
+        220.0 / 440.0
+    } else if color == PlateColor::Green {
         140.0 / 480.0
     } else {
         140.0 / 440.0
@@ -163,7 +169,7 @@ impl Vehicle {
         let pw = self.pw_from + (self.pw_to - self.pw_from) * p;
         let cx = look.along(self.lane_x, cy, height as f32);
         let _ = width;
-        let ph = pw * plate_aspect(self.color) * self.squash;
+        let ph = pw * plate_aspect(self.color, self.layers) * self.squash;
         let (top_w, bottom_w) = (pw * (1.0 + self.pitch), pw * (1.0 - self.pitch));
         let (left_h, right_h) = (ph * (1.0 + self.yaw), ph * (1.0 - self.yaw));
         let local = [
@@ -318,6 +324,7 @@ fn gen_vehicle(
         axles: 2,
         gross_kg: 1500,
         plate_covered: false,
+        layers: 1,
     }
 }
 
@@ -390,7 +397,8 @@ fn fits(cand: &Vehicle, placed: &[Vehicle], s: &Scenario) -> bool {
     true
 }
 
-fn visible_range(v: &Vehicle, s: &Scenario) -> Option<(u32, u32)> {
+/// First and last frame in which `v`'s plate is visible (`plate_visible`), if any.
+pub(crate) fn visible_range(v: &Vehicle, s: &Scenario) -> Option<(u32, u32)> {
     let frames = v.start..v.start + v.frames;
     let vis: Vec<u32> = frames
         .filter(|&f| {
@@ -459,6 +467,11 @@ pub fn generate(
         &mut camera_rng(seed, camera, "covers"),
         &mut placed,
     );
+    // The simulated cameras see fronts, and a real double-layer plate is on the rear only; lorries
+    // and buses get one anyway so the product is tested on double-layer plates.
+    for v in &mut placed {
+        v.layers = plate_layers(&v.plate, v.class, v.color);
+    }
     let vis: Vec<Option<(u32, u32)>> = placed.iter().map(|v| visible_range(v, &s)).collect();
     for (v, r) in placed.iter_mut().zip(vis) {
         v.visible = if v.plate_covered { None } else { r };
@@ -472,6 +485,85 @@ mod tests {
     use super::*;
     use std::collections::HashSet;
     use xl_schema::plate::is_valid_plate;
+
+    /// SHA-256 of every scene field of seeds 1 and 12, cameras 1-4 (clones included), taken
+    /// from the code before double-layer plates existed: they must not move any draw.
+    const SCENES: &str = "c8a21b24cadac2ffe328ab345d2447a1d01efbc20d48b44038dce43fcb5e9fba";
+
+    #[test]
+    fn existing_scenes_are_unchanged() {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for seed in [1, 12] {
+            let config = crate::SimConfig {
+                seed,
+                cameras: 4,
+                ..crate::SimConfig::default()
+            };
+            for camera in 1..=4 {
+                let s = crate::scenario_for(&config, camera);
+                h.update(format!("{:?}", s.look));
+                for v in &s.vehicles {
+                    // A double-layer plate is taller, so fully in frame for fewer frames: its
+                    // visible stretch is compared as the single-row plate it used to be.
+                    let visible = if v.layers == 2 && !v.plate_covered {
+                        visible_range(
+                            &Vehicle {
+                                layers: 1,
+                                ..v.clone()
+                            },
+                            &s,
+                        )
+                    } else {
+                        v.visible
+                    };
+                    h.update(format!(
+                        "{:?}",
+                        (
+                            (v.class, &v.plate, v.color, v.start, v.frames, v.lane_x),
+                            (v.y_from, v.y_to, v.pw_from, v.pw_to, v.body_rgb),
+                            (v.tilt, v.yaw, v.pitch, v.squash, v.brightness, v.contrast),
+                            (v.blur, visible, v.axles, v.gross_kg, v.plate_covered),
+                        )
+                    ));
+                }
+            }
+        }
+        assert_eq!(hex::encode(h.finalize()), SCENES);
+    }
+
+    #[test]
+    fn about_half_the_yellow_lorries_and_buses_get_double_plates() {
+        let (mut large_yellow, mut double) = (0, 0);
+        for seed in 1..=6 {
+            for camera in 1..=4 {
+                let s = generate(seed, camera, 1280, 720, 25, 60);
+                for v in &s.vehicles {
+                    let eligible = v.class != VehicleClass::Car && v.color == PlateColor::Yellow;
+                    large_yellow += eligible as usize;
+                    if v.layers == 2 {
+                        assert!(eligible, "{} {:?} {:?}", v.plate, v.class, v.color);
+                        double += 1;
+                    } else {
+                        assert_eq!(v.layers, 1);
+                    }
+                    if v.layers == 2 && !v.plate_covered {
+                        // The quad follows the 2:1 sprite: mean side / mean top = aspect x squash.
+                        let (a, b) = v.visible.unwrap();
+                        let q = v.pose(&s.look, 1280, 720, (a + b) / 2).unwrap().quad;
+                        let d = |p: [f32; 2], r: [f32; 2]| (p[0] - r[0]).hypot(p[1] - r[1]);
+                        let sides = (d(q[0], q[3]) + d(q[1], q[2])) / 2.0;
+                        let tops = (d(q[0], q[1]) + d(q[3], q[2])) / 2.0;
+                        let want = 0.5 * v.squash;
+                        assert!((sides / tops - want).abs() < 0.01 * want, "{}", v.plate);
+                    }
+                }
+            }
+        }
+        assert!(large_yellow >= 40, "{large_yellow}");
+        let share = double as f64 / large_yellow as f64;
+        assert!((0.35..=0.65).contains(&share), "{double} of {large_yellow}");
+    }
 
     #[test]
     fn scenario_is_deterministic_and_seed_dependent() {

@@ -4,7 +4,7 @@
 use crate::color::{apply_light, rgb_to_yuv};
 use crate::font::PlateFont;
 use crate::frame::Frame;
-use crate::plate_render::{render_plate, GlyphCache, PlateLight, PlateSprite};
+use crate::plate_render::{render_double_plate, render_plate, GlyphCache, PlateLight, PlateSprite};
 use crate::rng::camera_rng;
 use crate::scenario::{CameraLook, Pose, Scenario};
 use crate::vehicle_art::{body_sprite, drawn_box, plan_yaws, BodySprite};
@@ -35,7 +35,12 @@ impl<'s> SceneRenderer<'s> {
                     camera_light: scenario.look.light,
                     dusk: scenario.look.dusk,
                 };
-                render_plate(&mut glyphs, &v.plate, v.color, &light, &mut rng)
+                let render = if v.layers == 2 {
+                    render_double_plate
+                } else {
+                    render_plate
+                };
+                render(&mut glyphs, &v.plate, v.color, &light, &mut rng)
             })
             .collect();
         SceneRenderer {
@@ -308,6 +313,110 @@ mod tests {
             checked += 1;
         }
         assert!(checked >= 3);
+    }
+
+    /// Each plate sprite of seed 12 cameras 1 and 3 (1280x720), as the code before
+    /// double-layer plates drew them: SHA-256 of all levels, first 16 hex digits.
+    const SPRITES: &[(u32, &str, &str)] = &[
+        (1, "皖SD71509", "c97d2e128583cbb8"),
+        (1, "皖S78J32", "c5277ba9e783869d"),
+        (1, "冀K93B0M", "bbef7ecc51f3a45f"),
+        (1, "皖D66Z6P", "d854e90348bf4856"),
+        (1, "皖M753N6", "451e295b82d9d49b"),
+        (1, "皖S02616", "03e77abd8f3e5bf0"),
+        (1, "赣M8K901", "86748d1acb48f52c"),
+        (1, "湘MY9P36", "b7ffc6e961d12dcd"),
+        (1, "皖S24F26", "9d6224e21219c8d2"),
+        (1, "皖S62616", "3b11813ca7247062"),
+        (1, "皖S24421", "05b97eed1ee69ad8"),
+        (3, "皖H1597U", "c8700bfebe7a72c5"),
+        (3, "皖S41053", "8f0ac2b897aea99d"),
+        (3, "皖S63183", "df2277e034d0280f"),
+        (3, "皖S7Q62Y", "e558bf9eb22da2d2"),
+        (3, "皖S02170", "11a7a67197e6ac79"),
+        (3, "皖S0H050", "dfe7e6135cc2fd21"),
+        (3, "浙CGP762", "003e7a8acd441948"),
+        (3, "皖SN6Z92", "1f07c30a582573f1"),
+        (3, "皖S1133S", "6a4f99ca073921dd"),
+    ];
+
+    #[test]
+    fn single_row_plates_stay_byte_identical_beside_double_ones() {
+        use sha2::{Digest, Sha256};
+        let font = PlateFont::load().unwrap();
+        if !crate::plate_render::fixture::taken_with(&font) {
+            return;
+        }
+        let mut doubles = 0;
+        for camera in [1, 3] {
+            let s = generate(12, camera, 1280, 720, 25, 60);
+            let r = SceneRenderer::new(&s, &font);
+            let want: Vec<_> = SPRITES.iter().filter(|f| f.0 == camera).collect();
+            assert_eq!(want.len(), s.vehicles.len());
+            for ((v, sprite), &&(_, plate, hash)) in s.vehicles.iter().zip(&r.sprites).zip(&want) {
+                assert_eq!(v.plate, plate);
+                let mut h = Sha256::new();
+                for l in &sprite.levels {
+                    h.update(&l.y);
+                    h.update(&l.u);
+                    h.update(&l.v);
+                }
+                let got = hex::encode(h.finalize());
+                let l = &sprite.levels[0];
+                if v.layers == 2 {
+                    doubles += 1;
+                    assert_eq!((l.w, l.h), (440, 220), "{plate}");
+                } else {
+                    assert_eq!(&got[..16], hash, "{plate} changed");
+                    assert_eq!(l.h, 140, "{plate}");
+                }
+            }
+        }
+        // A double plate comes before single ones on the same stream, so the stream is shown
+        // to advance as before.
+        assert!(doubles >= 2, "{doubles}");
+    }
+
+    #[test]
+    fn double_plates_fill_their_taller_quad() {
+        let font = PlateFont::load().unwrap();
+        let mut checked = 0;
+        for (seed, camera) in (1..=4).flat_map(|c| [(12, c), (1, c)]) {
+            let s = generate(seed, camera, 1280, 720, 25, 60);
+            let r = SceneRenderer::new(&s, &font);
+            for v in s
+                .vehicles
+                .iter()
+                .filter(|v| v.layers == 2 && !v.plate_covered)
+            {
+                let (a, b) = v.visible.unwrap();
+                let mid = (a + b) / 2;
+                let f = r.render(mid);
+                let p = v.pose(&s.look, 1280, 720, mid).unwrap();
+                let ph = 0.5 * p.pw * v.squash;
+                let top = (p.quad[0][1] + p.quad[1][1]) / 2.0;
+                // Yellow across the plate's upper and lower strips, which lie beyond where a
+                // single-row plate would end: the sprite spans the whole, taller quad.
+                for (from, to) in [(0.05, 0.15), (0.85, 0.95)] {
+                    let (y0, y1) = ((top + from * ph) as usize, (top + to * ph) as usize);
+                    let (x0, x1) = ((p.cx - 0.35 * p.pw) as usize, (p.cx + 0.35 * p.pw) as usize);
+                    let (mut u, mut vv, mut n) = (0.0, 0.0, 0.0);
+                    for cy in y0 / 2..y1 / 2 {
+                        for cx in x0 / 2..x1 / 2 {
+                            let (cu, cv) = f.chroma(cx, cy);
+                            u += cu as f32;
+                            vv += cv as f32;
+                            n += 1.0;
+                        }
+                    }
+                    let (u, vv) = (u / n, vv / n);
+                    assert!(u < 115.0 && vv > 130.0, "{} {from}: U={u} V={vv}", v.plate);
+                }
+                assert!(top + 0.15 * ph < p.cy - 0.159 * p.pw * v.squash);
+                checked += 1;
+            }
+        }
+        assert!(checked >= 2, "{checked}");
     }
 
     #[test]

@@ -23,6 +23,19 @@ pub struct TruthRecord {
     /// Display time of the first and last frame in which the plate is visible (RFC 3339, +08:00).
     pub visible_from: DateTime<FixedOffset>,
     pub visible_to: DateTime<FixedOffset>,
+    /// Rows of plate characters: 2 for a double-layer plate (GA 36, 440x220: province and
+    /// office letter above, the serial below). Left out for a single-row plate (1), so those
+    /// lines read as before.
+    #[serde(default = "single_row", skip_serializing_if = "is_single_row")]
+    pub layers: u8,
+}
+
+fn single_row() -> u8 {
+    1
+}
+
+fn is_single_row(layers: &u8) -> bool {
+    *layers == 1
 }
 
 /// Display time of timeline frame `frame` (frame 0 at `t0`), exact to the nanosecond.
@@ -50,6 +63,7 @@ pub fn iteration_records(
                     vehicle_class: v.class.as_str().to_string(),
                     visible_from: frame_time(t0, s.fps, base + a as u64),
                     visible_to: frame_time(t0, s.fps, base + b as u64),
+                    layers: v.layers,
                 })
             })
         })
@@ -140,5 +154,29 @@ mod tests {
         assert!(line.contains("+08:00"), "{line}");
         let back: TruthRecord = serde_json::from_str(&line).unwrap();
         assert_eq!(back, r0[0]);
+    }
+
+    #[test]
+    fn only_double_plates_carry_layers() {
+        let t0 = DateTime::parse_from_rfc3339("2026-11-29T10:00:00+08:00").unwrap();
+        let s: Vec<_> = (1..=4)
+            .map(|c| generate(12, c, 1280, 720, 25, 60))
+            .collect();
+        let records = iteration_records(&s, t0, 0);
+        let double = records
+            .iter()
+            .find(|r| r.layers == 2)
+            .expect("a double plate");
+        let line = serde_json::to_string(double).unwrap();
+        assert!(line.contains(r#""layers":2"#), "{line}");
+        assert_eq!(serde_json::from_str::<TruthRecord>(&line).unwrap(), *double);
+        assert_eq!(xl_eval::parse_truth(&line).unwrap()[0].plate, double.plate);
+        let single = records.iter().find(|r| r.layers == 1).unwrap();
+        let line = serde_json::to_string(single).unwrap();
+        assert!(!line.contains("layers"), "{line}");
+        assert_eq!(xl_eval::parse_truth(&line).unwrap().len(), 1);
+        // Lines written before the field existed read as single-row plates.
+        let old = r#"{"camera":1,"plate":"皖S12345","color":"blue","vehicle_class":"car","visible_from":"2026-11-29T10:00:00+08:00","visible_to":"2026-11-29T10:00:04+08:00"}"#;
+        assert_eq!(serde_json::from_str::<TruthRecord>(old).unwrap().layers, 1);
     }
 }

@@ -18,7 +18,7 @@ use xl_rules::{
 use xl_schema::{china_offset, BBox, WimRecord};
 
 use crate::rng::camera_rng;
-use crate::scenario::{Scenario, Vehicle, VehicleClass};
+use crate::scenario::{visible_range, Scenario, Vehicle, VehicleClass};
 use crate::truth::frame_time;
 use crate::vehicle_art::{body_bounds, place, plan_yaws};
 
@@ -79,6 +79,10 @@ pub fn apply_clones(seed: u64, partner: &Scenario, s: &mut Scenario) {
         if let Some(u) = candidate {
             used.insert(u.plate.clone());
             s.vehicles[i].plate = u.plate.clone();
+            // The copy is the same plate (double-layer or not), whose height sets when it is
+            // fully in frame.
+            s.vehicles[i].layers = u.layers;
+            s.vehicles[i].visible = visible_range(&s.vehicles[i], s);
             cloned += 1;
         }
     }
