@@ -34,22 +34,8 @@ fn env_or(key: &str, default: &str) -> String {
     std::env::var(key).unwrap_or_else(|_| default.to_string())
 }
 
-/// BT.601 limited-range I420 to packed RGB.
 pub fn frame_to_rgb(f: &Frame) -> Vec<u8> {
-    let mut out = Vec::with_capacity(f.width * f.height * 3);
-    for y in 0..f.height {
-        for x in 0..f.width {
-            let yy = f.data[y * f.y_stride + x] as f32 - 16.0;
-            let ci = (y / 2) * f.c_stride + x / 2;
-            let u = f.data[f.u_off + ci] as f32 - 128.0;
-            let v = f.data[f.v_off + ci] as f32 - 128.0;
-            let r = 1.164 * yy + 1.596 * v;
-            let g = 1.164 * yy - 0.392 * u - 0.813 * v;
-            let b = 1.164 * yy + 2.017 * u;
-            out.extend([r, g, b].map(|c| c.round().clamp(0.0, 255.0) as u8));
-        }
-    }
-    out
+    f.to_rgb()
 }
 
 pub fn save_png(f: &Frame, path: &std::path::Path) {

@@ -1,0 +1,109 @@
+//! Double-layer plates (the yellow two-row plates of lorries and buses) as the plate stage sees
+//! them in simulated 1280x720 frames: the detector must say "double", and the two rows must read
+//! as one plate text. Single-row plates in the same frames must not be called double.
+#![allow(clippy::print_stderr)]
+mod common;
+
+use common::*;
+use xl_infer::{PlateReader, PlateReaderConfig, RgbView};
+use xl_schema::plate::plates_match;
+use xl_schema::{PlateObservation, Quad};
+use xl_sim::scenario::{generate, VehicleClass};
+
+#[derive(Default, Debug)]
+struct Tally {
+    shown: usize,
+    found: usize,
+    called_double: usize,
+    exact: usize,
+}
+
+fn best_match<'a>(plates: &'a [PlateObservation], truth: &Quad) -> Option<&'a PlateObservation> {
+    let t = truth.bbox();
+    plates
+        .iter()
+        .filter(|p| p.corners.bbox().iou(&t) > 0.3)
+        .max_by(|a, b| {
+            a.corners
+                .bbox()
+                .iou(&t)
+                .total_cmp(&b.corners.bbox().iou(&t))
+        })
+}
+
+#[test]
+fn double_layer_plates_are_detected_as_such_and_read_as_one_text() {
+    let models = repo_root().join("models/plates");
+    let reader = PlateReader::load(
+        &PlateReaderConfig::from_model_dir(&models),
+        Some(&ort_library()),
+    )
+    .expect("plate models (scripts/setup.sh) and ORT_DYLIB_PATH");
+    let (mut double, mut single) = (Tally::default(), Tally::default());
+    for (seed, camera) in [
+        (1, 1),
+        (1, 2),
+        (1, 3),
+        (12, 3),
+        (12, 4),
+        (5, 1),
+        (5, 2),
+        (7, 3),
+        (7, 4),
+    ] {
+        let s = generate(seed, camera, 1280, 720, 25, 60);
+        // Each lorry and bus (double plates and single-row yellow, blue or green ones) a third
+        // and two thirds into its visible stretch.
+        let frames: Vec<u32> = s
+            .vehicles
+            .iter()
+            .filter(|v| v.class != VehicleClass::Car)
+            .filter_map(|v| v.visible)
+            .flat_map(|(a, b)| [a + (b - a) / 3, a + 2 * (b - a) / 3])
+            .collect();
+        let images = xl_sim::render_rgb_frames(&s, &frames).expect("render");
+        for (&f, rgb) in frames.iter().zip(&images) {
+            let plates = reader
+                .read(RgbView::new(1280, 720, rgb).expect("frame"))
+                .expect("read");
+            for v in &s.vehicles {
+                let on_screen = v.visible.is_some_and(|(a, b)| (a..=b).contains(&f));
+                let Some(pose) = v.pose(&s.look, 1280, 720, f).filter(|_| on_screen) else {
+                    continue;
+                };
+                // Only plates wide enough for the pipeline to read (`min_plate_width_px`).
+                if v.plate_covered || pose.pw < 60.0 {
+                    continue;
+                }
+                let tally = if v.layers == 2 {
+                    &mut double
+                } else {
+                    &mut single
+                };
+                tally.shown += 1;
+                let Some(p) = best_match(&plates, &Quad(pose.quad)) else {
+                    continue;
+                };
+                tally.found += 1;
+                tally.called_double += p.double_layer as usize;
+                tally.exact += plates_match(&p.text, &v.plate) as usize;
+                if v.layers == 2 && !plates_match(&p.text, &v.plate) {
+                    eprintln!(
+                        "double {} read as {} (double: {})",
+                        v.plate, p.text, p.double_layer
+                    );
+                }
+            }
+        }
+    }
+    eprintln!("double-layer plates: {double:?}; single-row plates in the same frames: {single:?}");
+    assert!(
+        double.shown >= 12,
+        "too few double plates on screen: {double:?}"
+    );
+    assert!(double.found * 10 >= double.shown * 9, "{double:?}");
+    assert!(double.called_double * 10 >= double.found * 9, "{double:?}");
+    assert!(double.exact * 4 >= double.found * 3, "{double:?}");
+    assert!(single.found >= 12, "{single:?}");
+    assert!(single.called_double * 20 <= single.found, "{single:?}");
+}
