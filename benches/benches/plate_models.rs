@@ -1,7 +1,6 @@
 //! Plate models on CPU: detector latency of the 640 and 320 HyperLPR3 detectors on 1280x720
 //! frames, recogniser latency per plate, and end-to-end accuracy + time per scene on
-//! plates-dev/ccpd for each detector, with and without the extra corner readings, in the same
-//! process. If `python3` (or XL_REFERENCE_PYTHON) can import numpy, cv2 and onnxruntime, the
+//! plates-dev/ccpd for each detector, in the same process. If `python3` (or XL_REFERENCE_PYTHON) can import numpy, cv2 and onnxruntime, the
 //! Python reference (benches/reference/plates_hyperlpr3_reference.py) runs on the same images in
 //! the same command.
 //!
@@ -61,11 +60,10 @@ fn scenes() -> Vec<Scene> {
         .collect()
 }
 
-fn reader(detector: &str, corner_variants: bool) -> PlateReader {
+fn reader(detector: &str) -> PlateReader {
     let dir = workspace().join("models/plates");
     let mut config = PlateReaderConfig::from_model_dir(&dir);
     config.detector_model = dir.join(detector);
-    config.corner_variants = corner_variants;
     PlateReader::load(&config, Some(&ort_library())).expect("models (run scripts/setup.sh)")
 }
 
@@ -108,8 +106,8 @@ fn main() {
         .unwrap_or(3usize)
         .max(1);
     let scenes = scenes();
-    let ours = reader("y5fu_640x_sim.onnx", false);
-    let small = reader("y5fu_320x_sim.onnx", false);
+    let ours = reader("y5fu_640x_sim.onnx");
+    let small = reader("y5fu_320x_sim.onnx");
 
     let frames: Vec<_> = scenes
         .iter()
@@ -138,11 +136,7 @@ fn main() {
 
     let n = scenes.len();
     let mut base_ms = None;
-    for (name, r) in [
-        ("640", ours),
-        ("640 + corner variants", reader("y5fu_640x_sim.onnx", true)),
-        ("320", small),
-    ] {
+    for (name, r) in [("640", ours), ("320", small)] {
         let (exact, found) = accuracy(&r, &scenes);
         let ms = time_ms(rounds, &scenes, |s| {
             r.read(RgbView::from(&s.image)).expect("read");

@@ -41,8 +41,6 @@ pub struct PlateReaderConfig {
     pub decode: DecodeMode,
     /// Intra-op threads per session; 1 with one reader per core beats sharing threads.
     pub intra_threads: usize,
-    /// Also read the plate from slightly moved corners and keep the most probable reading.
-    pub corner_variants: bool,
 }
 
 impl PlateReaderConfig {
@@ -55,70 +53,29 @@ impl PlateReaderConfig {
             detector: DetectorConfig::default(),
             decode: DecodeMode::default(),
             intra_threads: 1,
-            corner_variants: false,
         }
     }
 }
 
-/// Detector + recogniser. `Send + Sync`; each model runs one call at a time, so create one reader
-/// per worker for parallelism on CPU.
+/// Detector + recogniser + colour classifier. `Send + Sync`; each model runs one call at a time,
+/// so create one reader per worker for parallelism on CPU.
 #[derive(Debug)]
 pub struct PlateReader {
     detector: PlateDetector,
     recognizer: PlateRecognizer,
     classifier: PlateColorClassifier,
     decode: DecodeMode,
-    corner_variants: bool,
 }
 
-/// The extra readings of a plate, besides its corners as detected; the most probable valid text
-/// of all wins.
-#[derive(Clone, Copy)]
-enum Variant {
-    /// Width and height scale factors about the quad's centre.
-    Scale(f32, f32),
-    /// The left edge moved out by this share of the plate's width, the right edge kept. The
-    /// province character is the leftmost and the hardest to read; detector corners a little
-    /// inside the plate's left edge clip it, and it is then read as any look-alike province.
-    WidenLeft(f32),
-}
-
-const VARIANTS: [Variant; 3] = [
-    Variant::Scale(1.06, 1.0),
-    Variant::Scale(1.0, 1.12),
-    Variant::WidenLeft(0.06),
-];
-
-impl Variant {
-    fn apply(self, q: &Quad) -> Quad {
-        match self {
-            Variant::Scale(sx, sy) => scale_quad(q, sx, sy),
-            Variant::WidenLeft(share) => widen_left(q, share),
-        }
-    }
-}
-
+/// `q` scaled about its centre by `sx` horizontally and `sy` vertically.
 fn scale_quad(q: &Quad, sx: f32, sy: f32) -> Quad {
     let cx = q.0.iter().map(|p| p[0]).sum::<f32>() / 4.0;
     let cy = q.0.iter().map(|p| p[1]).sum::<f32>() / 4.0;
     q.map(|p| [cx + (p[0] - cx) * sx, cy + (p[1] - cy) * sy])
 }
 
-/// Corners are TL, TR, BR, BL: TL moves away from TR along the top edge, BL away from BR along
-/// the bottom edge.
-fn widen_left(q: &Quad, share: f32) -> Quad {
-    let [tl, tr, br, bl] = q.0;
-    let out = |from: [f32; 2], away: [f32; 2]| {
-        [
-            from[0] + (from[0] - away[0]) * share,
-            from[1] + (from[1] - away[1]) * share,
-        ]
-    };
-    Quad([out(tl, tr), tr, br, out(bl, br)])
-}
-
 impl PlateReader {
-    /// Loads both models. `ort_library` (or `ORT_DYLIB_PATH`) names the ONNX Runtime library.
+    /// Loads the three models. `ort_library` (or `ORT_DYLIB_PATH`) names the ONNX Runtime library.
     pub fn load(config: &PlateReaderConfig, ort_library: Option<&Path>) -> Result<Self> {
         load_onnx_runtime(ort_library)?;
         let detector = PlateDetector::load(
@@ -134,7 +91,6 @@ impl PlateReader {
             recognizer,
             classifier,
             decode: config.decode,
-            corner_variants: config.corner_variants,
         })
     }
 
@@ -199,19 +155,7 @@ impl PlateReader {
         };
         let color = self.classifier.classify(bare.view())?;
         let prior = LengthPrior::for_color(color);
-        let mut best = self.read_plate(&plate, layers, prior)?;
-        if self.corner_variants {
-            for variant in VARIANTS {
-                let Some(plate) = warp_plate(frame, &variant.apply(corners), layers) else {
-                    continue;
-                };
-                let text = self.read_plate(&plate, layers, prior)?;
-                // A valid plate beats an invalid one; then the more probable frame path wins.
-                if (text.valid, text.path_log_prob) > (best.valid, best.path_log_prob) {
-                    best = text;
-                }
-            }
-        }
+        let best = self.read_plate(&plate, layers, prior)?;
         let color = color_for_text(&best.text, color);
         Ok(Some((best, color)))
     }
@@ -261,14 +205,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn widening_left_moves_only_the_left_edge_along_the_plate() {
-        // A plate tilted down to the right: TL, TR, BR, BL.
-        let q = Quad([[100.0, 50.0], [200.0, 60.0], [200.0, 90.0], [100.0, 80.0]]);
-        let w = widen_left(&q, 0.06);
-        assert_eq!(w.0[1], q.0[1]);
-        assert_eq!(w.0[2], q.0[2]);
-        for (moved, kept) in [(w.0[0], [94.0, 49.4]), (w.0[3], [94.0, 79.4])] {
-            assert!((moved[0] - kept[0]).abs() < 1e-4 && (moved[1] - kept[1]).abs() < 1e-4);
+    fn the_margin_widens_about_the_centre() {
+        let q = Quad([[100.0, 50.0], [200.0, 50.0], [200.0, 80.0], [100.0, 80.0]]);
+        let w = scale_quad(&q, 1.04, 1.08);
+        for (got, want) in [(w.0[0], [98.0, 48.8]), (w.0[2], [202.0, 81.2])] {
+            assert!((got[0] - want[0]).abs() < 1e-3 && (got[1] - want[1]).abs() < 1e-3);
         }
+    }
+
+    #[test]
+    fn a_double_plate_is_cut_at_forty_percent_of_its_height() {
+        let plate = RgbBuf {
+            width: 2,
+            height: 80,
+            data: (0..80u8).flat_map(|y| [y; 6]).collect(),
+        };
+        let (top, bottom) = split_rows(&plate);
+        assert_eq!((top.height, bottom.height), (32, 48));
+        assert_eq!(top.data[top.data.len() - 1], 31);
+        assert_eq!(bottom.data[0], 32);
     }
 }

@@ -15,7 +15,6 @@ fn detections_and_reads_match_the_python_reference() {
         serde_json::from_str(include_str!("testdata/ccpd_reference.json")).expect("golden json");
     let mut config = PlateReaderConfig::from_model_dir(&workspace().join("models/plates"));
     config.decode = DecodeMode::Grammar;
-    config.corner_variants = false;
     let reader = xl_infer::PlateReader::load(&config, Some(&ort_library())).expect("models");
     let (mut plates, mut same_text, mut worst_px, mut worst_score) = (0, 0, 0f32, 0f32);
     for scene in golden.as_array().expect("array") {

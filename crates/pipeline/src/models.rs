@@ -43,7 +43,6 @@ fn reader_config(pipeline: &PipelineConfig) -> PlateReaderConfig {
         },
         decode: DecodeMode::Grammar,
         intra_threads: 1,
-        corner_variants: false,
     }
 }
 
