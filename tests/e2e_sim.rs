@@ -106,7 +106,11 @@ fn simulated_cameras_produce_plate_reads_that_match_the_truth() {
             assert!(img.width() > 0);
         }
         assert_eq!(e.provenance.pipeline, "plates");
-        assert_eq!(e.provenance.models.len(), 2);
+        let models: Vec<&str> = e.provenance.models.keys().map(String::as_str).collect();
+        assert_eq!(
+            models,
+            ["plate_classifier", "plate_detector", "plate_recognizer"]
+        );
         assert!(e
             .provenance
             .source

@@ -119,8 +119,24 @@ struct Band {
     exact: usize,
 }
 
+/// A 1280x720 RGB frame scaled by `k` into the top-left corner of a mid-grey 1280x720 frame.
+fn shrunk(rgb: &[u8], k: f32) -> Vec<u8> {
+    if k == 1.0 {
+        return rgb.to_vec();
+    }
+    let (w, h) = ((1280.0 * k) as u32, (720.0 * k) as u32);
+    let small = xl_infer::image::resize_rgb(RgbView::new(1280, 720, rgb).expect("frame"), w, h)
+        .expect("resize");
+    let mut out = vec![128u8; 1280 * 720 * 3];
+    for (y, row) in small.data.chunks_exact(w as usize * 3).enumerate() {
+        out[y * 1280 * 3..y * 1280 * 3 + row.len()].copy_from_slice(row);
+    }
+    out
+}
+
 /// Manual measurement: recall of the 640 and the 320 detector (and exact reads through each) by
-/// plate width in 1280x720 frames, one frame a second over 4 cameras x 60 s, and time per frame.
+/// plate width in 1280x720 frames, one frame a second over 4 cameras x 60 s at four plate scales,
+/// and time per frame.
 /// `cargo test --release -p xl-cli --test sim_plates -- --ignored --nocapture`
 #[test]
 #[ignore = "manual measurement: detector recall by plate width"]
@@ -148,29 +164,37 @@ fn detector_recall_by_plate_width_640_against_320() {
         let frames: Vec<u32> = (0..s.frames).step_by(25).collect();
         let images = xl_sim::render_rgb_frames(&s, &frames).expect("render");
         for (&f, rgb) in frames.iter().zip(&images) {
-            frames_read += 1;
-            for (k, (_, reader)) in readers.iter().enumerate() {
-                let start = std::time::Instant::now();
-                let plates = reader
-                    .read(RgbView::new(1280, 720, rgb).expect("frame"))
-                    .expect("read");
-                secs[k] += start.elapsed().as_secs_f64();
-                for v in &s.vehicles {
-                    let on_screen = v.visible.is_some_and(|(a, b)| (a..=b).contains(&f));
-                    let Some(pose) = v.pose(&s.look, 1280, 720, f).filter(|_| on_screen) else {
-                        continue;
-                    };
-                    let Some(band) = EDGES.iter().rposition(|&e| pose.pw >= e) else {
-                        continue;
-                    };
-                    if v.plate_covered {
-                        continue;
-                    }
-                    let b = &mut bands[k][band];
-                    b.shown += 1;
-                    if let Some(p) = best_match(&plates, &Quad(pose.quad)) {
-                        b.found += 1;
-                        b.exact += plates_match(&p.text, &v.plate) as usize;
+            // The simulator's plates are 100-200 px wide in the frame. A camera further from the
+            // road sees them smaller: the frame shrunk by `shrink` in the corner of a grey
+            // 1280x720 frame.
+            for shrink in [1.0f32, 0.7, 0.5, 0.35] {
+                let frame = shrunk(rgb, shrink);
+                frames_read += 1;
+                for (k, (_, reader)) in readers.iter().enumerate() {
+                    let start = std::time::Instant::now();
+                    let plates = reader
+                        .read(RgbView::new(1280, 720, &frame).expect("frame"))
+                        .expect("read");
+                    secs[k] += start.elapsed().as_secs_f64();
+                    for v in &s.vehicles {
+                        let on_screen = v.visible.is_some_and(|(a, b)| (a..=b).contains(&f));
+                        let Some(pose) = v.pose(&s.look, 1280, 720, f).filter(|_| on_screen) else {
+                            continue;
+                        };
+                        let width = pose.pw * shrink;
+                        let Some(band) = EDGES.iter().rposition(|&e| width >= e) else {
+                            continue;
+                        };
+                        if v.plate_covered {
+                            continue;
+                        }
+                        let b = &mut bands[k][band];
+                        b.shown += 1;
+                        let quad = Quad(pose.quad).map(|[x, y]| [x * shrink, y * shrink]);
+                        if let Some(p) = best_match(&plates, &quad) {
+                            b.found += 1;
+                            b.exact += plates_match(&p.text, &v.plate) as usize;
+                        }
                     }
                 }
             }
