@@ -202,12 +202,12 @@ pub fn decode(rows: &[f32], config: &DetectorConfig) -> Vec<PlateDetection> {
     for r in rows.chunks_exact(ROW) {
         let objectness = r[4];
         // Cheap reject first: the score can never exceed the objectness.
-        if objectness <= config.score_threshold {
+        if !objectness.is_finite() || objectness <= config.score_threshold {
             continue;
         }
         let (single, double) = (r[13] * objectness, r[14] * objectness);
         let score = single.max(double);
-        if !(score > config.score_threshold) {
+        if !score.is_finite() || score <= config.score_threshold {
             continue;
         }
         let (cx, cy, w, h) = (r[0], r[1], r[2], r[3]);
