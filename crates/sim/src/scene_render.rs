@@ -268,8 +268,23 @@ fn cover_plate(frame: &mut Frame, quad: &[[f32; 2]; 4], light: f32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
     use crate::scenario::generate;
     use xl_schema::PlateColor;
+
+    /// Mean U and V over frame pixels x0..x1, y0..y1 (chroma is subsampled 2x2).
+    fn mean_chroma(f: &Frame, (x0, x1): (usize, usize), (y0, y1): (usize, usize)) -> (f32, f32) {
+        let (mut u, mut v, mut n) = (0.0, 0.0, 0.0);
+        for cy in y0 / 2..y1 / 2 {
+            for cx in x0 / 2..x1 / 2 {
+                let (cu, cv) = f.chroma(cx, cy);
+                u += f32::from(cu);
+                v += f32::from(cv);
+                n += 1.0;
+            }
+        }
+        (u / n, v / n)
+    }
 
     #[test]
     fn frames_are_deterministic_and_show_plates_where_truth_says() {
@@ -294,16 +309,7 @@ mod tests {
                 (p.quad[1][0] - 0.15 * p.pw) as usize,
             );
             let (y0, y1) = ((p.cy - 0.08 * p.pw) as usize, (p.cy + 0.08 * p.pw) as usize);
-            let (mut u, mut vv, mut n) = (0.0, 0.0, 0.0);
-            for cy in y0 / 2..y1 / 2 {
-                for cx in x0 / 2..x1 / 2 {
-                    let (cu, cv) = f.chroma(cx, cy);
-                    u += cu as f32;
-                    vv += cv as f32;
-                    n += 1.0;
-                }
-            }
-            let (u, vv) = (u / n, vv / n);
+            let (u, vv) = mean_chroma(&f, (x0, x1), (y0, y1));
             match v.color {
                 PlateColor::Blue => assert!(u > 140.0, "{} U={u}", v.plate),
                 PlateColor::Yellow => assert!(u < 110.0 && vv > 130.0, "{} U={u} V={vv}", v.plate),
@@ -400,16 +406,7 @@ mod tests {
                 for (from, to) in [(0.05, 0.15), (0.85, 0.95)] {
                     let (y0, y1) = ((top + from * ph) as usize, (top + to * ph) as usize);
                     let (x0, x1) = ((p.cx - 0.35 * p.pw) as usize, (p.cx + 0.35 * p.pw) as usize);
-                    let (mut u, mut vv, mut n) = (0.0, 0.0, 0.0);
-                    for cy in y0 / 2..y1 / 2 {
-                        for cx in x0 / 2..x1 / 2 {
-                            let (cu, cv) = f.chroma(cx, cy);
-                            u += cu as f32;
-                            vv += cv as f32;
-                            n += 1.0;
-                        }
-                    }
-                    let (u, vv) = (u / n, vv / n);
+                    let (u, vv) = mean_chroma(&f, (x0, x1), (y0, y1));
                     assert!(u < 115.0 && vv > 130.0, "{} {from}: U={u} V={vv}", v.plate);
                 }
                 assert!(top + 0.15 * ph < p.cy - 0.159 * p.pw * v.squash);
