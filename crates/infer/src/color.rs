@@ -19,6 +19,8 @@ const CLASSES: [PlateColor; 3] = [PlateColor::Blue, PlateColor::Green, PlateColo
 #[derive(Debug)]
 pub struct PlateColorClassifier {
     model: OnnxModel,
+    /// The model's input name (`data` in HyperLPR3's export).
+    input: String,
 }
 
 /// NCHW float input: the plate resized to 96x96, BGR, scaled to 0..1.
@@ -45,18 +47,19 @@ impl PlateColorClassifier {
             path: path.to_path_buf(),
             reason: format!("{reason}, expected {expected}"),
         };
-        match model.inputs() {
-            [(_, shape)] if shape.as_slice() == [1, 3, 96, 96] => {}
+        let input = match model.inputs() {
+            [(name, shape)] if shape.as_slice() == [1, 3, 96, 96] => name.clone(),
             inputs => {
                 let shapes: Vec<_> = inputs.iter().map(|i| &i.1).collect();
                 return Err(unexpected(format!("inputs {shapes:?}")));
             }
-        }
-        let classifier = Self { model };
+        };
+        let classifier = Self { model, input };
         let grey = vec![128u8; (SIDE * SIDE * 3) as usize];
         match classifier.scores(RgbView::new(SIDE, SIDE, &grey)?) {
             Ok(_) => Ok(classifier),
             Err(InferError::BadOutput { reason, .. }) => Err(unexpected(reason)),
+            Err(InferError::Run { source, .. }) => Err(unexpected(source.to_string())),
             Err(e) => Err(e),
         }
     }
@@ -65,7 +68,7 @@ impl PlateColorClassifier {
     pub fn scores(&self, plate: RgbView<'_>) -> Result<[f32; 3]> {
         let input = preprocess(plate)?;
         let s = SIDE as usize;
-        let mut outs = self.model.run("data", [1, 3, s, s], input, &[])?;
+        let mut outs = self.model.run(&self.input, [1, 3, s, s], input, &[])?;
         let out = outs.pop().ok_or_else(|| InferError::BadOutput {
             model: MODEL,
             output: "output".into(),

@@ -91,6 +91,8 @@ impl Letterbox {
 #[derive(Debug)]
 pub struct PlateDetector {
     model: OnnxModel,
+    /// The model's input name (`input` in HyperLPR3's export).
+    input: String,
     config: DetectorConfig,
     /// Side of the square input the model was exported for (640 or 320).
     size: u32,
@@ -106,9 +108,9 @@ impl PlateDetector {
             path: path.to_path_buf(),
             reason,
         };
-        let size = match model.inputs() {
-            [(_, shape)] => match shape.as_slice() {
-                [_, 3, h, w] if h == w && *h > 0 => *h as u32,
+        let (input, size) = match model.inputs() {
+            [(name, shape)] => match shape.as_slice() {
+                [_, 3, h, w] if h == w && *h > 0 => (name.clone(), *h as u32),
                 other => {
                     return Err(unexpected(format!(
                         "input shape {other:?}, expected [1, 3, S, S] (HyperLPR3 y5fu_640x_sim.onnx or y5fu_320x_sim.onnx)"
@@ -161,7 +163,7 @@ impl PlateDetector {
     fn raw(&self, frame: RgbView<'_>) -> Result<(Vec<f32>, Letterbox)> {
         let (input, letterbox) = preprocess(frame, self.size)?;
         let s = self.size as usize;
-        let mut outs = self.model.run("input", [1, 3, s, s], input, &[])?;
+        let mut outs = self.model.run(&self.input, [1, 3, s, s], input, &[])?;
         let out = outs.pop().ok_or_else(|| InferError::BadOutput {
             model: MODEL,
             output: "output".into(),

@@ -75,6 +75,8 @@ impl CharProbs {
 #[derive(Debug)]
 pub struct PlateRecognizer {
     model: OnnxModel,
+    /// The model's input name (`x` in PaddleOCR's export).
+    input: String,
     alphabet: Alphabet,
     /// `columns[label]`: the model's output class of plate label `label` (0: the blank).
     columns: Vec<usize>,
@@ -143,10 +145,20 @@ impl PlateRecognizer {
                 .ok_or_else(|| unexpected(format!("its dictionary has no '{c}'")))?;
             columns.push(i + 1);
         }
+        let input = match model.inputs() {
+            [(name, shape)] if shape.len() == 4 => name.clone(),
+            inputs => {
+                let shapes: Vec<_> = inputs.iter().map(|i| &i.1).collect();
+                return Err(unexpected(format!(
+                    "inputs {shapes:?}, expected one [N, 3, 48, W] image"
+                )));
+            }
+        };
         let alphabet = Alphabet::new(symbols);
         let grammar = PlateGrammar::new(&alphabet);
         let recognizer = Self {
             model,
+            input,
             alphabet,
             columns,
             model_classes: dictionary.len() + 2,
@@ -157,6 +169,7 @@ impl PlateRecognizer {
         match recognizer.probabilities(RgbView::new(154, 48, &probe)?) {
             Ok(_) => Ok(recognizer),
             Err(InferError::BadOutput { reason, .. }) => Err(unexpected(reason)),
+            Err(InferError::Run { source, .. }) => Err(unexpected(source.to_string())),
             Err(e) => Err(e),
         }
     }
@@ -170,9 +183,12 @@ impl PlateRecognizer {
     /// (resized to height 48).
     pub fn probabilities(&self, crop: RgbView<'_>) -> Result<CharProbs> {
         let (input, w) = preprocess(crop)?;
-        let mut outs =
-            self.model
-                .run("x", [1, 3, INPUT_HEIGHT as usize, w as usize], input, &[])?;
+        let mut outs = self.model.run(
+            &self.input,
+            [1, 3, INPUT_HEIGHT as usize, w as usize],
+            input,
+            &[],
+        )?;
         let out = outs.pop().ok_or_else(|| InferError::BadOutput {
             model: MODEL,
             output: "0".into(),
