@@ -126,6 +126,7 @@ impl PlateDetector {
         };
         let detector = Self {
             model,
+            input,
             config,
             size,
         };
@@ -137,6 +138,7 @@ impl PlateDetector {
         match probe {
             Ok(_) => Ok(detector),
             Err(InferError::BadOutput { reason, .. }) => Err(unexpected(reason)),
+            Err(InferError::Run { source, .. }) => Err(unexpected(source.to_string())),
             Err(e) => Err(e),
         }
     }
