@@ -94,17 +94,16 @@ pub fn read_image(path: &Path) -> Result<image::RgbImage, PipelineError> {
         path: path.to_path_buf(),
         message,
     };
-    let reader = image::ImageReader::open(path)
-        .map_err(|e| unreadable(format!("cannot read: {e}")))?
-        .with_guessed_format()
-        .map_err(|e| unreadable(format!("cannot read: {e}")))?;
-    if reader.format().is_none() {
-        return Err(unreadable(
-            "not a readable image: its content is neither JPEG nor PNG".into(),
-        ));
-    }
-    Ok(reader
-        .decode()
+    let bytes = std::fs::read(path).map_err(|e| unreadable(format!("cannot read: {e}")))?;
+    let format = match image::guess_format(&bytes) {
+        Ok(f @ (image::ImageFormat::Jpeg | image::ImageFormat::Png)) => f,
+        _ => {
+            return Err(unreadable(
+                "not a readable image: its content is neither JPEG nor PNG".into(),
+            ))
+        }
+    };
+    Ok(image::load_from_memory_with_format(&bytes, format)
         .map_err(|e| unreadable(format!("not a readable image: {e}")))?
         .to_rgb8())
 }
