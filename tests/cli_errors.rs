@@ -228,3 +228,40 @@ fn unreachable_camera_keeps_retrying_without_leaking_credentials() {
         "{health}"
     );
 }
+
+#[test]
+fn a_closed_stderr_neither_panics_nor_keeps_the_process_running() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port().to_string();
+    let mut child = xl()
+        .args(["sim", "--cameras", "1", "--width", "320", "--height", "180"])
+        .args(["--clip-secs", "4", "--duration", "3", "--port", &port])
+        .arg("--truth")
+        .arg(dir.path().join("truth.jsonl"))
+        .arg("--cache-dir")
+        .arg(dir.path().join("cache"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one log line, then close our end, as `2>&1 | head -1` does.
+    let mut first = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(!first.is_empty());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("xl sim --duration 3 still running 60 s after its stderr closed");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(status.success(), "exit {status:?} after stderr closed");
+}

@@ -1,6 +1,8 @@
 use tracing_subscriber::EnvFilter;
 
-/// Logs go to stderr (stdout carries results); `RUST_LOG` overrides the level.
+/// Logs go to stderr (stdout carries results); `RUST_LOG` overrides the level. A log line that
+/// cannot be written (stderr closed, e.g. `xl run 2>&1 | head -1`) is dropped: the subscriber
+/// would otherwise report it with `eprintln!`, which panics on that same closed stderr.
 pub fn init(verbose: u8) {
     let default = match verbose {
         0 => "info,retina=warn",
@@ -11,6 +13,7 @@ pub fn init(verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .log_internal_errors(false)
         .with_target(false)
         .compact()
         .init();
