@@ -265,3 +265,25 @@ fn a_closed_stderr_neither_panics_nor_keeps_the_process_running() {
     };
     assert!(status.success(), "exit {status:?} after stderr closed");
 }
+
+#[test]
+fn a_mistyped_config_is_an_error_naming_the_file_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("typo/xl.toml");
+    for args in [
+        &["events", "query"][..],
+        &["tokens", "create", "--user", "someone"][..],
+        &["cameras", "list"][..],
+    ] {
+        let out = run(xl()
+            .current_dir(dir.path())
+            .args(args)
+            .arg("--config")
+            .arg(&typo));
+        assert_one_line_error(&out, "typo/xl.toml");
+        assert!(
+            !dir.path().join("var").exists(),
+            "{args:?} created a store in the current folder"
+        );
+    }
+}

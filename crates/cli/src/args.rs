@@ -451,8 +451,10 @@ pub struct StoreArgs {
     /// Store URL; default: [store] url of --config.
     #[arg(long)]
     pub store: Option<String>,
-    #[arg(long, default_value = "xl.toml")]
-    pub config: PathBuf,
+    /// System config. A named file must exist; without --config, ./xl.toml is used when it
+    /// exists, else the built-in defaults (store sqlite://var/xl.db).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

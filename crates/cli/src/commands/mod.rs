@@ -116,12 +116,20 @@ pub fn store_url(args: &crate::args::StoreArgs) -> anyhow::Result<String> {
     Ok(system_config(args)?.store.url)
 }
 
-/// The config named by `--config` when it exists (else the defaults), with `--store` applied.
+/// The config named by `--config` (which must exist), else `./xl.toml` when it exists, else the
+/// defaults; with `--store` applied. A mistyped `--config` is an error naming the file, never a
+/// silent fall-back to a store in the current folder.
 pub fn system_config(args: &crate::args::StoreArgs) -> anyhow::Result<xl_config::SystemConfig> {
-    let mut system = if args.config.exists() {
-        xl_config::SystemConfig::load(&args.config)?
-    } else {
-        xl_config::SystemConfig::parse(&args.config, "")?
+    const DEFAULT: &str = "xl.toml";
+    let mut system = match &args.config {
+        Some(path) if !path.is_file() => {
+            anyhow::bail!("config file {} not found", path.display())
+        }
+        Some(path) => xl_config::SystemConfig::load(path)?,
+        None if std::path::Path::new(DEFAULT).is_file() => {
+            xl_config::SystemConfig::load(std::path::Path::new(DEFAULT))?
+        }
+        None => xl_config::SystemConfig::parse(std::path::Path::new(DEFAULT), "")?,
     };
     if let Some(url) = &args.store {
         system.store.url = url.clone();
