@@ -21,8 +21,8 @@ mod receiver;
 
 fn serve(store: &str, dir: &std::path::Path) -> Child {
     common::xl()
-        .args(["hooks", "serve", "--store", store, "--config"])
-        .arg(dir.join("absent.toml"))
+        .args(["hooks", "serve", "--store", store])
+        .current_dir(dir)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
