@@ -68,12 +68,7 @@ impl PlateColorClassifier {
     pub fn scores(&self, plate: RgbView<'_>) -> Result<[f32; 3]> {
         let input = preprocess(plate)?;
         let s = SIDE as usize;
-        let mut outs = self.model.run(&self.input, [1, 3, s, s], input, &[])?;
-        let out = outs.pop().ok_or_else(|| InferError::BadOutput {
-            model: MODEL,
-            output: "output".into(),
-            reason: "no output".into(),
-        })?;
+        let out = self.model.run_last(&self.input, [1, 3, s, s], input)?;
         <[f32; 3]>::try_from(out.data.as_slice()).map_err(|_| InferError::BadOutput {
             model: MODEL,
             output: "output".into(),

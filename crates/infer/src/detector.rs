@@ -165,12 +165,7 @@ impl PlateDetector {
     fn raw(&self, frame: RgbView<'_>) -> Result<(Vec<f32>, Letterbox)> {
         let (input, letterbox) = preprocess(frame, self.size)?;
         let s = self.size as usize;
-        let mut outs = self.model.run(&self.input, [1, 3, s, s], input, &[])?;
-        let out = outs.pop().ok_or_else(|| InferError::BadOutput {
-            model: MODEL,
-            output: "output".into(),
-            reason: "no output".into(),
-        })?;
+        let out = self.model.run_last(&self.input, [1, 3, s, s], input)?;
         match out.shape.as_slice() {
             [1, n, ROW] if n * ROW == out.data.len() => Ok((out.data, letterbox)),
             shape => Err(InferError::BadOutput {

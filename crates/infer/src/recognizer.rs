@@ -183,17 +183,11 @@ impl PlateRecognizer {
     /// (resized to height 48).
     pub fn probabilities(&self, crop: RgbView<'_>) -> Result<CharProbs> {
         let (input, w) = preprocess(crop)?;
-        let mut outs = self.model.run(
+        let out = self.model.run_last(
             &self.input,
             [1, 3, INPUT_HEIGHT as usize, w as usize],
             input,
-            &[],
         )?;
-        let out = outs.pop().ok_or_else(|| InferError::BadOutput {
-            model: MODEL,
-            output: "0".into(),
-            reason: "no output".into(),
-        })?;
         match out.shape.as_slice() {
             [1, frames, classes]
                 if frames * classes == out.data.len() && *classes == self.model_classes =>

@@ -194,6 +194,18 @@ impl OnnxModel {
             .collect()
     }
 
+    /// Runs the model on one NCHW float32 input and returns its last output (the only one of
+    /// the plate models).
+    pub fn run_last(&self, input: &str, shape: [usize; 4], data: Vec<f32>) -> Result<TensorOut> {
+        self.run(input, shape, data, &[])?
+            .pop()
+            .ok_or_else(|| InferError::BadOutput {
+                model: self.name,
+                output: "last".into(),
+                reason: "no output".into(),
+            })
+    }
+
     /// Name and shape (-1 for dynamic dimensions) of each input, in graph order.
     pub fn inputs(&self) -> &[(String, Vec<i64>)] {
         &self.inputs
