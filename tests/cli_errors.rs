@@ -45,6 +45,14 @@ fn pipeline_with(dir: &Path, detector: &Path, recognizer: &Path) -> std::path::P
     path
 }
 
+/// `xl reanalyze` of one CCPD photograph with pipeline file `pipeline`.
+fn reanalyze_a_photo_with(pipeline: &Path) -> std::process::Output {
+    run(xl()
+        .args(["reanalyze", "--pipeline"])
+        .arg(pipeline)
+        .arg(ccpd_image()))
+}
+
 fn ccpd_image() -> std::path::PathBuf {
     let dir = shared_data().join("ccpd/images");
     std::fs::read_dir(dir)
@@ -59,10 +67,7 @@ fn ccpd_image() -> std::path::PathBuf {
 fn missing_model_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let p = pipeline_with_models(dir.path(), &dir.path().join("nope.onnx"));
-    let out = run(xl()
-        .args(["reanalyze", "--pipeline"])
-        .arg(&p)
-        .arg(ccpd_image()));
+    let out = reanalyze_a_photo_with(&p);
     assert_one_line_error(&out, "nope.onnx");
 }
 
@@ -72,10 +77,7 @@ fn corrupt_model_is_a_clear_error() {
     let bad = dir.path().join("corrupt.onnx");
     std::fs::write(&bad, b"this is not an onnx model").unwrap();
     let p = pipeline_with_models(dir.path(), &bad);
-    let out = run(xl()
-        .args(["reanalyze", "--pipeline"])
-        .arg(&p)
-        .arg(ccpd_image()));
+    let out = reanalyze_a_photo_with(&p);
     assert_one_line_error(&out, "corrupt.onnx");
 }
 
@@ -86,10 +88,7 @@ fn a_model_in_the_wrong_role_is_refused_naming_the_file_and_what_was_expected() 
     // The vehicle detector (square input, other outputs) as the plate detector.
     let vehicles = repo_root().join("models/vehicles/nanodet_coco_416.onnx");
     let p = pipeline_with_models(dir.path(), &vehicles);
-    let out = run(xl()
-        .args(["reanalyze", "--pipeline"])
-        .arg(&p)
-        .arg(ccpd_image()));
+    let out = reanalyze_a_photo_with(&p);
     assert_one_line_error(&out, "nanodet_coco_416.onnx");
     assert!(
         stderr(&out).contains("expected [1, N, 15]"),
@@ -99,10 +98,7 @@ fn a_model_in_the_wrong_role_is_refused_naming_the_file_and_what_was_expected() 
     // The plate detector as the recogniser: no dictionary in its metadata.
     let detector = plates.join("y5fu_640x_sim.onnx");
     let p = pipeline_with(dir.path(), &detector, &detector);
-    let out = run(xl()
-        .args(["reanalyze", "--pipeline"])
-        .arg(&p)
-        .arg(ccpd_image()));
+    let out = reanalyze_a_photo_with(&p);
     assert_one_line_error(&out, "y5fu_640x_sim.onnx");
     assert!(
         stderr(&out).contains("'character' dictionary"),

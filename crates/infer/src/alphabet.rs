@@ -11,7 +11,8 @@ impl Alphabet {
     }
 
     /// One character per non-empty line; `None` if a line holds more than one.
-    pub fn parse(text: &str) -> Option<Self> {
+    #[cfg(test)]
+    pub(crate) fn parse(text: &str) -> Option<Self> {
         let mut chars = Vec::new();
         for line in text.lines().map(str::trim_end).filter(|l| !l.is_empty()) {
             let mut it = line.chars();

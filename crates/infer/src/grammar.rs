@@ -8,12 +8,17 @@ use crate::ctc::{constrained, greedy, CtcProbs, Decoded, Template};
 
 const SPECIAL_LAST: &str = "学警挂港澳领使";
 
-/// Every symbol a civil plate can carry: the recogniser reads these and nothing else.
-pub const PLATE_SYMBOLS: &str = concat!(
-    "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川贵云藏陕甘青宁新",
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
-    "学警挂港澳领使"
-);
+/// Every symbol a civil plate can carry, in a fixed order: the provinces, A-Z and 0-9 (I and O
+/// too: they stand in the letter position), then the special last characters. The recogniser
+/// reads these and nothing else.
+pub fn plate_symbols() -> Vec<char> {
+    PROVINCES
+        .chars()
+        .chain('A'..='Z')
+        .chain('0'..='9')
+        .chain(SPECIAL_LAST.chars())
+        .collect()
+}
 
 /// How likely a 7- and an 8-character plate are before the characters are read. Plate colour
 /// says a lot: blue and yellow plates carry 7 characters, green new-energy plates 8 (yellow-green
@@ -115,11 +120,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn plate_symbols_cover_every_province_and_special_suffix() {
-        for c in PROVINCES.chars().chain(SPECIAL_LAST.chars()) {
-            assert!(PLATE_SYMBOLS.contains(c), "{c}");
-        }
-        assert_eq!(PLATE_SYMBOLS.chars().count(), 31 + 36 + 7);
+    fn plate_symbols_are_distinct_provinces_letters_digits_and_suffixes() {
+        let symbols = plate_symbols();
+        let distinct: std::collections::HashSet<char> = symbols.iter().copied().collect();
+        assert_eq!(distinct.len(), symbols.len());
+        assert_eq!(symbols.len(), 31 + 36 + 7);
     }
 
     #[test]

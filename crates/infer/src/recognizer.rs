@@ -9,7 +9,7 @@ use std::path::Path;
 use crate::alphabet::Alphabet;
 use crate::ctc::{greedy, CtcProbs};
 use crate::error::{InferError, Result};
-use crate::grammar::{LengthPrior, PlateGrammar, PLATE_SYMBOLS};
+use crate::grammar::{plate_symbols, LengthPrior, PlateGrammar};
 use crate::image::{resize_rgb, RgbView};
 use crate::runtime::OnnxModel;
 
@@ -134,7 +134,7 @@ impl PlateRecognizer {
             .lines()
             .map(str::to_string)
             .collect();
-        let symbols: Vec<char> = PLATE_SYMBOLS.chars().collect();
+        let symbols = plate_symbols();
         let mut columns = vec![0usize];
         for &c in &symbols {
             let mut buf = [0u8; 4];

@@ -30,7 +30,6 @@ use crate::plate_text::{all_provinces, plate_text, PlateKey};
 use crate::rng::camera_rng;
 use crate::scenario::generate;
 use crate::scene_render::SceneRenderer;
-use crate::vehicle_dump::frame_to_rgb;
 
 const PER_PROVINCE: usize = 12;
 
@@ -117,7 +116,7 @@ fn dump_double_plates_in_frames() {
             };
             for f in [a, (a + b) / 2, b] {
                 let frame = r.render(f);
-                let rgb = frame_to_rgb(&frame);
+                let rgb = frame.to_rgb();
                 let p = v.pose(&s.look, 1280, 720, f).unwrap();
                 // The plate with some of the bumper around it.
                 let xs = p.quad.map(|q| q[0]);

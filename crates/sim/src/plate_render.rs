@@ -364,7 +364,7 @@ mod tests {
     use super::*;
     use crate::rng::camera_rng;
 
-    fn neutral() -> PlateLight {
+    pub(super) fn neutral() -> PlateLight {
         PlateLight {
             brightness: 1.0,
             contrast: 1.0,
@@ -507,17 +507,9 @@ pub(crate) mod fixture {
 
 #[cfg(test)]
 mod double_tests {
+    use super::tests::neutral;
     use super::*;
     use crate::rng::camera_rng;
-
-    fn neutral() -> PlateLight {
-        PlateLight {
-            brightness: 1.0,
-            contrast: 1.0,
-            camera_light: 1.0,
-            dusk: false,
-        }
-    }
 
     /// Pixels darker than the grimiest yellow background in x0..x1, y0..y1.
     fn ink(l: &PlateLevel, x0: usize, x1: usize, y0: usize, y1: usize) -> usize {
@@ -600,6 +592,7 @@ mod double_tests {
 
 #[cfg(test)]
 mod preview {
+    use super::tests::neutral;
     use super::*;
     use crate::rng::camera_rng;
 
@@ -611,12 +604,7 @@ mod preview {
         };
         let font = PlateFont::load().unwrap();
         let mut glyphs = GlyphCache::new(&font);
-        let light = PlateLight {
-            brightness: 1.0,
-            contrast: 1.0,
-            camera_light: 1.0,
-            dusk: false,
-        };
+        let light = neutral();
         let s = render_plate(
             &mut glyphs,
             "皖S·B5819".replace('·', "").as_str(),

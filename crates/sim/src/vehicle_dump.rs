@@ -34,12 +34,8 @@ fn env_or(key: &str, default: &str) -> String {
     std::env::var(key).unwrap_or_else(|_| default.to_string())
 }
 
-pub fn frame_to_rgb(f: &Frame) -> Vec<u8> {
-    f.to_rgb()
-}
-
 pub fn save_png(f: &Frame, path: &std::path::Path) {
-    let rgb = frame_to_rgb(f);
+    let rgb = f.to_rgb();
     image::save_buffer(
         path,
         &rgb,
